@@ -1,0 +1,68 @@
+"""The closed list of audit actions: dotted names, one place. Unknown names are a bug."""
+
+ACTIONS = {
+    # Sign-in and sessions
+    "auth.login": "signed in",
+    "auth.login_failed": "sign-in refused (wrong password, unknown or locked account)",
+    "auth.mfa_failed": "second factor refused (wrong or replayed code)",
+    "auth.mfa_enrolled": "enrolled a TOTP device",
+    "auth.mfa_reset": "an administrator reset a member's TOTP device",
+    "auth.lockout": "account locked after repeated failures",
+    "auth.unlock": "an administrator released a locked account",
+    "auth.logout": "signed out",
+    "auth.password_changed": "changed a password",
+    "auth.sessions_ended": "sessions and tokens of a member ended",
+    "auth.token_rejected": "an API token was refused (unknown, expired or revoked)",
+    # Members, tokens, countries, keys
+    "member.create": "created a member",
+    "member.update": "changed a member's country, roles or status",
+    "member.disable": "disabled a member",
+    "token.issue": "issued an API token",
+    "token.revoke": "revoked an API token",
+    "country.create": "added a partner country",
+    "key.create": "created a keyring",
+    "key.rotate": "rotated a key-encryption key and re-wrapped data keys",
+    "key.retire": "retired an old key",
+    "lookup_key.rotate": "rotated the lookup key and recomputed blind indexes",
+    # Cases
+    "case.create": "created a case",
+    "case.view": "read a case",
+    "case.update": "edited a case",
+    "case.search": "listed or searched cases",
+    "subject.add": "added a subject",
+    "subject.view": "listed a case's subjects",
+    "subject.update": "edited a subject",
+    "identifier.add": "added an identifier",
+    # Attachments
+    "attachment.upload": "uploaded an evidence file",
+    "attachment.list": "listed a case's evidence files",
+    "attachment.download": "downloaded an evidence file",
+    "attachment.integrity_failure": "an evidence file failed its integrity check",
+    "attachment.rewrap": "re-wrapped an evidence file's data key",
+    # Sharing
+    "share.open": "opened a share request",
+    "share.approve": "approved a share request",
+    "share.deny": "denied a share request",
+    "share.revoke": "revoked a share",
+    "share.expire": "a share expired",
+    "share.list": "listed share requests or a case's shares",
+    # Hit/no-hit lookup
+    "lookup.search": "searched partners' holdings for an identifier",
+    "lookup.rate_limited": "a lookup was refused by the rate limit",
+    # Refusals
+    "access.denied": "asked for something not visible or not allowed",
+    # Audit itself
+    "audit.view": "read audit entries",
+    "audit.export": "exported audit entries",
+    "audit.verify": "verified the audit chain",
+    "audit.checkpoint": "signed an audit checkpoint",
+}
+
+
+class Outcome:
+    """How an audited action ended."""
+
+    SUCCESS = "success"
+    DENIED = "denied"
+    FAILURE = "failure"
+    ALL = (SUCCESS, DENIED, FAILURE)

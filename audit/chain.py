@@ -1,0 +1,52 @@
+"""The chain's arithmetic, exactly as docs/audit.md gives it, so anyone can re-check it.
+
+hash = SHA-256(prev_hash + canonical JSON of the entry without its hash), where canonical
+JSON has sorted keys, no spaces, UTF-8, and timestamps in ISO 8601 UTC with a Z.
+"""
+
+import datetime as dt
+import hashlib
+
+import orjson
+
+GENESIS_HASH = "0" * 64
+FIELDS = (
+    "seq",
+    "occurred_at",
+    "recorded_at",
+    "actor",
+    "actor_country",
+    "action",
+    "target_type",
+    "target_id",
+    "case_id",
+    "case_country",
+    "outcome",
+    "ip",
+    "request_id",
+    "details",
+    "prev_hash",
+)
+
+
+def format_timestamp(value: dt.datetime) -> str:
+    """ISO 8601 in UTC with microseconds and a Z: one spelling for every timestamp."""
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_json(entry: dict) -> bytes:
+    """Sorted keys, separators ',' and ':', UTF-8 (orjson matches json.dumps byte for byte)."""
+    return orjson.dumps(entry, option=orjson.OPT_SORT_KEYS)
+
+
+def entry_hash(prev_hash: str, entry: dict) -> str:
+    """The hash of an entry (a dict of FIELDS, timestamps already formatted)."""
+    return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(entry)).hexdigest()
+
+
+def entry_dict(entry) -> dict:
+    """An AuditEntry as the dict that is hashed and exported (without its hash)."""
+    data = {name: getattr(entry, name) for name in FIELDS}
+    data["occurred_at"] = format_timestamp(entry.occurred_at)
+    data["recorded_at"] = format_timestamp(entry.recorded_at)
+    return data

@@ -1,0 +1,61 @@
+"""Who is acting and from where: request id, client address and agent, or a system actor.
+
+A small middleware fills this for requests; management commands and tasks name themselves
+with `system_actor("manage.py rotate_keys")`. `audit.record` reads it.
+"""
+
+import contextlib
+import contextvars
+import re
+import uuid
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Context:
+    request_id: str = ""
+    ip: str | None = None
+    user_agent: str = ""
+    system_actor: str = ""
+
+
+_current = contextvars.ContextVar("audit_context", default=Context())  # noqa: B039 (frozen)
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def current() -> Context:
+    return _current.get()
+
+
+@contextlib.contextmanager
+def system_actor(name: str):
+    """Record events inside this block as done by a named system actor (a command, a task)."""
+    token = _current.set(Context(request_id=uuid.uuid4().hex, system_actor=f"system:{name}"))
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+class RequestContextMiddleware:
+    """Gives each request an id (or keeps a well-formed X-Request-ID) for its audit events."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        supplied = request.headers.get("X-Request-ID", "")
+        request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        token = _current.set(
+            Context(
+                request_id=request_id,
+                ip=request.META.get("REMOTE_ADDR"),
+                user_agent=request.headers.get("User-Agent", "")[:200],
+            )
+        )
+        try:
+            response = self.get_response(request)
+        finally:
+            _current.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
