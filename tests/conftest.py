@@ -1,0 +1,166 @@
+"""Personas and services for the whole suite.
+
+Personas: a member of each role in each country (`us_investigator`, `mx_liaison`,
+`gt_auditor`, ...), the trilateral `oversight_auditor` and the `administrator`, built through
+the member service. `api(user)` is an API client acting as that member.
+"""
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from rest_framework.test import APIClient
+
+from workinggroup import members
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+COUNTRIES = ("US", "GT", "MX")
+ROLES = ("investigator", "liaison", "auditor")
+PERSONA_PASSWORD = "persona-Password-2026"
+
+
+def service_missing(reason: str):
+    """A test needing a service: fail under REQUIRE_SERVICES=1, otherwise skip saying why."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def postgres(db):
+    """Only on PostgreSQL (advisory locks, concurrency, triggers)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        service_missing("this test needs PostgreSQL (set DATABASE_URL)")
+    return connection
+
+
+@pytest.fixture
+def redis_url():
+    """The Redis broker URL, reachable, or a skip/fail saying why."""
+    url = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL")
+    if not url or not url.startswith("redis"):
+        service_missing("this test needs Redis (set CELERY_BROKER_URL)")
+    parsed = urlparse(url)
+    try:
+        socket.create_connection((parsed.hostname, parsed.port or 6379), timeout=1).close()
+    except OSError:
+        service_missing(f"Redis at {parsed.hostname}:{parsed.port} is not reachable")
+    return url
+
+
+@pytest.fixture(scope="session")
+def persona_password_hash():
+    """One real Argon2id hash shared by every persona (hashing once keeps the suite fast)."""
+    return make_password(PERSONA_PASSWORD)
+
+
+@pytest.fixture
+def make_member(db, persona_password_hash):
+    """Build a member through the member service: make_member("US", "investigator")."""
+    counter = {"n": 0}
+
+    def build(country, *roles, oversight=False, username=None):
+        counter["n"] += 1
+        username = username or f"{(country or 'xx').lower()}.{'-'.join(roles)}.{counter['n']}"
+        members.validate_member(country_code=country, roles=list(roles), oversight=oversight)
+        from workinggroup.models import Country, User
+
+        user = User.objects.create(
+            username=username,
+            password=persona_password_hash,
+            email=f"{username}@example.invalid",
+            country=Country.objects.get(code=country) if country else None,
+            oversight=oversight,
+        )
+        members.sync_member_groups(user, list(roles))
+        return user
+
+    return build
+
+
+def _persona(country, role):
+    @pytest.fixture
+    def fixture(make_member):
+        return make_member(country, role, username=f"{country.lower()}.{role}")
+
+    return fixture
+
+
+for _cc in COUNTRIES:
+    for _role in ROLES:
+        globals()[f"{_cc.lower()}_{_role}"] = _persona(_cc, _role)
+
+
+@pytest.fixture
+def oversight_auditor(make_member):
+    return make_member("US", "auditor", oversight=True, username="oversight.auditor")
+
+
+@pytest.fixture
+def administrator(make_member):
+    return make_member(None, members.ADMINISTRATOR, username="administrator")
+
+
+@pytest.fixture
+def api():
+    """api(user) -> an APIClient authenticated as that member (api(None): anonymous)."""
+
+    def client_for(user=None):
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return client_for
+
+
+@pytest.fixture(autouse=True)
+def _isolated_files(tmp_path, settings):
+    """Uploaded files go to a fresh folder per test."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "storage")},
+        },
+    }
+
+
+@pytest.fixture(autouse=True)
+def _eager_tasks():
+    """Tasks run in-process on commit unless a test starts a real worker."""
+    from workinggroup.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def drain():
+    """Chain every waiting audit event now (tests in a transaction never reach on-commit)."""
+    from audit.services import drain_outbox
+
+    return drain_outbox
+
+
+@pytest.fixture
+def audit_log(db):
+    """audit_log(**filters) -> chained entries matching the filters, in order (drains first)."""
+    from audit.models import AuditEntry
+    from audit.services import drain_outbox
+
+    def entries(**filters):
+        drain_outbox()
+        return list(AuditEntry.objects.filter(**filters).order_by("seq"))
+
+    return entries
+
+
+assert settings.AUTH_USER_MODEL == "workinggroup.User"

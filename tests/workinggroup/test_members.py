@@ -1,0 +1,159 @@
+"""Members: groups follow country and roles; create_member refuses bad input whole."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from workinggroup import members
+from workinggroup.models import User
+
+GOOD_PASSWORD = "correct-Horse-battery-9"
+
+
+def group_names(user):
+    return sorted(user.groups.values_list("name", flat=True))
+
+
+@pytest.fixture
+def password_file(tmp_path):
+    def write(text=GOOD_PASSWORD):
+        path = tmp_path / "pw"
+        path.write_text(text + "\n")
+        return str(path)
+
+    return write
+
+
+def test_groups_follow_country_and_roles(db, administrator):
+    user = members.member_create(
+        username="ana", password=GOOD_PASSWORD, roles=["investigator"], country_code="US"
+    )
+    assert group_names(user) == ["country:US", "role:investigator"]
+    members.member_update(
+        member=user, actor=administrator, country_code="MX", roles=["liaison", "investigator"],
+        oversight=False, is_active=True,
+    )
+    user.refresh_from_db()
+    assert user.country_id == "MX"
+    assert group_names(user) == ["country:MX", "role:investigator", "role:liaison"]
+    assert user.roles == ["investigator", "liaison"]
+
+
+def test_administrator_has_no_country_and_is_staff_not_superuser(db):
+    admin = members.member_create(username="root2", password=GOOD_PASSWORD,
+                                  roles=["administrator"])
+    assert admin.country_id is None
+    assert admin.is_staff and not admin.is_superuser
+    assert group_names(admin) == ["role:administrator"]
+
+
+def test_role_groups_carry_their_model_permissions(db):
+    auditor = Group.objects.get(name="role:auditor")
+    perms = {f"{p.content_type.app_label}.{p.codename}" for p in auditor.permissions.all()}
+    assert perms == set(members.ROLE_PERMISSIONS["auditor"])
+
+
+def test_create_member_creates_member_and_audits(db, password_file, audit_log):
+    call_command("create_member", "lucia", "--country", "gt", "--role", "liaison",
+                 "--email", "l@example.invalid", "--password-file", password_file())
+    user = User.objects.get(username="lucia")
+    assert (user.country_id, user.roles, user.email) == ("GT", ["liaison"], "l@example.invalid")
+    assert user.password.startswith("argon2$argon2id$")
+    [entry] = audit_log(action="member.create")
+    assert (entry.actor, entry.target_id) == ("system:manage.py create_member", str(user.pk))
+
+
+@pytest.mark.parametrize(
+    "args, password, message",
+    [
+        (["--country", "FR", "--role", "investigator"], GOOD_PASSWORD,
+         "country: unknown country 'FR'"),
+        (["--country", "US", "--role", "sheriff"], GOOD_PASSWORD, "role: unknown role 'sheriff'"),
+        (["--country", "US", "--role", "investigator"], "short", "password: "),
+        (["--country", "US", "--role", "investigator"], "password1234", "password: "),
+        (["--country", "US", "--role", "investigator", "--oversight"], GOOD_PASSWORD,
+         "oversight: only auditors"),
+        (["--role", "investigator"], GOOD_PASSWORD, "country: required"),
+    ],
+)
+def test_create_member_refuses_bad_input_with_exit_2(db, password_file, args, password, message):
+    before = User.objects.count()
+    with pytest.raises(CommandError) as excinfo:
+        call_command("create_member", "newbie", *args, "--password-file", password_file(password))
+    assert excinfo.value.returncode == 2
+    assert str(excinfo.value).startswith(message)
+    assert "\n" not in str(excinfo.value)
+    assert User.objects.count() == before
+
+
+def test_create_member_refuses_duplicate_username(db, password_file, us_investigator):
+    with pytest.raises(CommandError, match="username: 'us.investigator' is already taken"):
+        call_command("create_member", "us.investigator", "--country", "US", "--role",
+                     "investigator", "--password-file", password_file())
+
+
+def test_create_member_exits_2_with_one_line_from_the_shell(tmp_path, password_file):
+    """The real command line, on a throwaway SQLite database: exit status 2, one line."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+    env["WG_VAR_DIR"] = str(tmp_path / "var")
+
+    def manage(*args):
+        return subprocess.run([sys.executable, "manage.py", *args], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    assert manage("migrate", "-v0").returncode == 0
+    result = manage("create_member", "x1", "--country", "ZZ", "--role", "investigator",
+                    "--password-file", password_file())
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == "CommandError: country: unknown country 'ZZ'"
+    assert "Traceback" not in result.stderr
+    listed = manage("shell", "-c", "from workinggroup.models import User; "
+                    "print(User.objects.filter(username='x1').count())")
+    assert listed.stdout.strip().splitlines()[-1] == "0"
+
+
+def test_seed_demo_is_idempotent_and_admin_is_not_superuser(db, settings):
+    settings.DEBUG = True
+    call_command("seed_demo", "--quiet")
+    count = User.objects.count()
+    call_command("seed_demo", "--quiet")
+    assert User.objects.count() == count == 14
+    admin = User.objects.get(username="admin")
+    assert admin.is_staff and not admin.is_superuser and admin.country_id is None
+    assert User.objects.get(username="oversight.auditor").oversight is True
+    assert not User.objects.filter(is_superuser=True).exists()
+
+
+def test_demo_administrator_signs_in_to_admin(db, client, settings):
+    settings.DEBUG = True
+    call_command("seed_demo", "--quiet")
+    from workinggroup.management.commands.seed_demo import DEMO_PASSWORD
+
+    assert client.login(username="admin", password=DEMO_PASSWORD)
+    response = client.get("/admin/workinggroup/user/")
+    assert response.status_code == 200
+    assert b"us.investigator1" in response.content
+
+
+def test_a_fourth_country_is_an_admin_task(db, administrator):
+    country = members.country_create(code="sv", name_en="El Salvador", name_es="El Salvador",
+                                     actor=administrator)
+    user = members.member_create(username="sv1", password=GOOD_PASSWORD,
+                                 roles=["investigator"], country_code="SV")
+    assert country.group.name == "country:SV"
+    assert group_names(user) == ["country:SV", "role:investigator"]
+
+
+def test_seed_demo_refuses_production(db, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="refused with DEBUG=False") as excinfo:
+        call_command("seed_demo", "--quiet")
+    assert excinfo.value.returncode == 2
+    assert User.objects.count() == 0

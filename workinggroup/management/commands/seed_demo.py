@@ -1,0 +1,54 @@
+"""manage.py seed_demo: the demo working group, idempotent, printing its logins."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from audit.context import system_actor
+from workinggroup import members
+from workinggroup.models import Country, User
+
+DEMO_PASSWORD = "demo-Exchange-2026"
+
+
+def demo_members():
+    """(username, country, roles, oversight) of every demo member."""
+    people = []
+    for country in Country.objects.order_by("code"):
+        cc = country.code.lower()
+        people += [
+            (f"{cc}.investigator1", country.code, ["investigator"], False),
+            (f"{cc}.investigator2", country.code, ["investigator"], False),
+            (f"{cc}.liaison", country.code, ["liaison"], False),
+            (f"{cc}.auditor", country.code, ["auditor"], False),
+        ]
+    people.append(("oversight.auditor", "US", ["auditor"], True))
+    people.append(("admin", None, [members.ADMINISTRATOR], False))
+    return people
+
+
+class Command(BaseCommand):
+    help = "Create the demo working group (skips members that exist) and print the logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quiet", action="store_true")
+
+    def handle(self, *args, **opts):
+        if not settings.DEBUG:
+            raise CommandError("seed_demo: refused with DEBUG=False (demo passwords are public)",
+                               returncode=2)
+        created = 0
+        with system_actor("manage.py seed_demo"):
+            for username, country, roles, oversight in demo_members():
+                if User.objects.filter(username=username).exists():
+                    continue
+                members.member_create(username=username, password=DEMO_PASSWORD, roles=roles,
+                                      country_code=country, oversight=oversight,
+                                      email=f"{username}@demo.invalid")
+                created += 1
+        if opts["quiet"]:
+            return
+        self.stdout.write(f"Demo working group ready ({created} member(s) created).")
+        self.stdout.write(f"Every demo login uses the password: {DEMO_PASSWORD}")
+        for username, country, roles, oversight in demo_members():
+            extra = " (trilateral oversight)" if oversight else ""
+            self.stdout.write(f"  {username:<22} {country or '--':<3} {', '.join(roles)}{extra}")

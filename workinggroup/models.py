@@ -1,0 +1,111 @@
+"""The working group itself: partner countries, their members, and members' API tokens."""
+
+import hashlib
+import uuid
+
+from django.contrib.auth.models import AbstractUser, Group
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    """What a member may do; each role is a Group carrying model-level permissions."""
+
+    INVESTIGATOR = "investigator", _("Investigator")
+    LIAISON = "liaison", _("Liaison")
+    AUDITOR = "auditor", _("Auditor")
+
+    @property
+    def group_name(self) -> str:
+        return f"role:{self.value}"
+
+
+class Country(models.Model):
+    """A partner of the working group (ISO 3166 alpha-2); its members share one Group."""
+
+    code = models.CharField(_("code"), max_length=2, primary_key=True)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    name_es = models.CharField(_("name (Spanish)"), max_length=100)
+    group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="country")
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("country")
+        verbose_name_plural = _("countries")
+
+    def __str__(self):
+        return self.code
+
+    @staticmethod
+    def group_name_for(code: str) -> str:
+        return f"country:{code}"
+
+
+class User(AbstractUser):
+    """A member of the working group: belongs to exactly one country, holds roles."""
+
+    country = models.ForeignKey(
+        Country, on_delete=models.PROTECT, null=True, blank=True, related_name="members"
+    )
+    oversight = models.BooleanField(
+        _("trilateral oversight"),
+        default=False,
+        help_text=_("An auditor who sees every country's audit entries."),
+    )
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+
+    @property
+    def roles(self) -> list[str]:
+        """The member's role names, from their role groups."""
+        prefix = "role:"
+        names = [g.name for g in self.groups.all()]  # uses prefetch when present
+        return sorted(n[len(prefix) :] for n in names if n.startswith(prefix))
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+    @property
+    def is_investigator(self) -> bool:
+        return self.has_role(Role.INVESTIGATOR)
+
+    @property
+    def is_liaison(self) -> bool:
+        return self.has_role(Role.LIAISON)
+
+    @property
+    def is_auditor(self) -> bool:
+        return self.has_role(Role.AUDITOR)
+
+
+def hash_token(key: str) -> str:
+    """Tokens are 256-bit random strings, so an unsalted SHA-256 is a safe lookup hash."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """An API token: only its hash is stored; it expires and can be revoked."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8, help_text=_("First characters, to tell tokens apart."))
+    name = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.user.username})"
+
+    def is_usable(self, at=None) -> bool:
+        """Neither revoked nor expired at the given moment."""
+        at = at or timezone.now()
+        return self.revoked_at is None and self.expires_at > at
