@@ -242,7 +242,8 @@ def _open_segments(
     while True:
         if not current:
             raise AttachmentIntegrityError("stream ends before the final segment")
-        # Only a short segment, or the lack of a next one, marks this segment final.
+        # Only a short segment, or the lack of a next one, marks this segment final;
+        # so trailing bytes land in a segment and fail its tag like any other edit.
         nxt = _read_exact(read, full) if len(current) == full else b""
         last = not nxt
         if counter >= MAX_SEGMENTS:
@@ -260,8 +261,6 @@ def _open_segments(
             # The encryptor only emits an empty final segment for an empty file.
             if not plaintext and counter:
                 raise AttachmentIntegrityError("empty final segment after data")
-            if read(1):
-                raise AttachmentIntegrityError("trailing data after the final segment")
             yield plaintext
             return
         yield plaintext
