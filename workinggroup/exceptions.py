@@ -1,7 +1,16 @@
-"""API errors are JSON `{"detail": ...}`; validation errors also name each bad field."""
+"""API errors are JSON `{"detail": ...}`; validation errors also name each bad field.
+
+This is also the one place where refusals are audited: every 404 (unseen) and 403
+(seen but not allowed) answer to a signed-in member becomes an `access.denied` entry. The
+handler runs after the failing service's transaction has rolled back, and views do not run
+inside ATOMIC_REQUESTS, so the denial's record commits on its own.
+"""
 
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
+
+import audit
+from audit.actions import Outcome
 
 
 def _flatten(errors, prefix=""):
@@ -25,6 +34,23 @@ def _flatten(errors, prefix=""):
     return [f"{field}: {errors}" if field else str(errors)]
 
 
+def record_denial(request, status: int, detail: str = "") -> None:
+    """Audit a refused request as `access.denied`: who asked for what, and the answer."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return
+    audit.record(
+        "access.denied",
+        user,
+        target=("request", request.path[:64]),
+        outcome=Outcome.DENIED,
+        method=request.method,
+        path=request.path,
+        status=status,
+        reason=str(detail)[:200],
+    )
+
+
 def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -33,4 +59,6 @@ def exception_handler(exc, context):
         response.data = {"detail": "; ".join(_flatten(exc.detail)), "errors": exc.detail}
     elif not (isinstance(response.data, dict) and "detail" in response.data):
         response.data = {"detail": response.data}
+    if response.status_code in (403, 404):
+        record_denial(context["request"], response.status_code, response.data.get("detail", ""))
     return response
