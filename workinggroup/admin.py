@@ -84,6 +84,11 @@ class MemberAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
 
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        # The form drops its password field for an existing member; so must the fieldset.
+        return [f for f in fields if f != "password"] if obj else fields
+
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         country = data.get("country")
