@@ -231,8 +231,12 @@ def sign_in(totp_code):
 def web(db):
     """web(user) -> a test Client whose session passed the TOTP step (pages as that member)."""
     from django.test import Client
+    from django.utils import timezone
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from workinggroup.signin.models import MemberSession
+    from workinggroup.signin.services import SESSION_ID_KEY
 
     def client_for(user):
         device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
@@ -243,6 +247,9 @@ def web(db):
         session = client.session
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
+        MemberSession.objects.filter(pk=session[SESSION_ID_KEY]).update(
+            verified_at=timezone.now()
+        )
         return client
 
     return client_for

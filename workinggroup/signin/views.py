@@ -139,7 +139,7 @@ def enrol(request):
         "form": CodeForm(),
         "error": error,
         "next": next_path,
-        # segno writes the SVG from the otpauth URI alone: no user-supplied markup.
+        # segno draws the SVG from the otpauth URI and escapes the title: no markup of ours.
         "qr_svg": mark_safe(svg),  # nosec B308 B703
         "manual_key": mfa.manual_key(device),
         "issuer": settings.OTP_TOTP_ISSUER,
