@@ -13,6 +13,9 @@ ACTIONS = {
     "auth.password_changed": "changed a password",
     "auth.sessions_ended": "sessions and tokens of a member ended",
     "auth.token_rejected": "an API token was refused (unknown, expired or revoked)",
+    "auth.password_verified": "password accepted; the TOTP step is still to come",
+    "auth.session_expired": "a session ended after 30 minutes idle or 12 hours",
+    "auth.session_ended": "a member ended one of their own sessions",
     # Members, tokens, countries, keys
     "member.create": "created a member",
     "member.update": "changed a member's country, roles or status",

@@ -53,6 +53,19 @@ def redis_url():
     return url
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _light_argon2():
+    """Argon2id with light parameters while testing: production's (100 MiB, 8 lanes) take a
+    second per hash on a small box, and sign-in tests hash on every attempt. The algorithm,
+    variant and hash format stay those of production (tests/signin/test_passwords.py)."""
+    from django.contrib.auth.hashers import Argon2PasswordHasher as hasher
+
+    saved = hasher.time_cost, hasher.memory_cost, hasher.parallelism
+    hasher.time_cost, hasher.memory_cost, hasher.parallelism = 1, 1024, 1
+    yield
+    hasher.time_cost, hasher.memory_cost, hasher.parallelism = saved
+
+
 @pytest.fixture(scope="session")
 def persona_password_hash():
     """One real Argon2id hash shared by every persona (hashing once keeps the suite fast)."""
@@ -164,3 +177,79 @@ def audit_log(db):
 
 
 assert settings.AUTH_USER_MODEL == "workinggroup.User"
+
+
+# --- Sign-in (MFA) -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def totp_code():
+    """totp_code(device) -> the code the member's app shows now, never one already used."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    def code(device, steps=None):
+        device.refresh_from_db()
+        totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+        totp.time = time.time()
+        if steps is None:  # the first time step the device still accepts
+            steps = max(0, device.last_t + 1 - totp.t())
+            assert steps <= device.tolerance, "no unused code left now: move the clock on"
+        totp.time += steps * device.step
+        return f"{totp.token():0{device.digits}d}"
+
+    return code
+
+
+@pytest.fixture
+def sign_in(totp_code):
+    """sign_in(client, user) walks the real sign-in (password, then enrolment or the code)
+    and returns the member's TOTP device; extra keywords go to every request."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    def walk(client, user, password=PERSONA_PASSWORD, **extra):
+        response = client.post("/signin/", {"username": user.get_username(),
+                                            "password": password}, **extra)
+        assert response.status_code == 302, "the password step failed"
+        step = response.url.split("?")[0]
+        if step == "/signin/enrol/":
+            client.get(step, **extra)
+            device = TOTPDevice.objects.get(user=user, confirmed=False)
+        else:
+            device = TOTPDevice.objects.get(user=user, confirmed=True)
+        response = client.post(step, {"code": totp_code(device)}, **extra)
+        assert response.status_code == 302 and not response.url.startswith("/signin/"), \
+            "the TOTP step failed"
+        device.refresh_from_db()
+        return device
+
+    return walk
+
+
+@pytest.fixture
+def web(db):
+    """web(user) -> a test Client whose session passed the TOTP step (pages as that member)."""
+    from django.test import Client
+    from django.utils import timezone
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from workinggroup.signin.models import MemberSession
+    from workinggroup.signin.services import SESSION_ID_KEY
+
+    def client_for(user):
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        client = Client()
+        client.force_login(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+        MemberSession.objects.filter(pk=session[SESSION_ID_KEY]).update(
+            verified_at=timezone.now()
+        )
+        return client
+
+    return client_for
