@@ -101,7 +101,8 @@ class Case(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["-created_at"]
+        # Newest first, with the id as tie-breaker so pages never overlap; one index serves it.
+        ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["owner_country", "year", "number"], name="case_reference_sequence"
@@ -111,7 +112,10 @@ class Case(models.Model):
                 name="case_h3_states_its_restriction",
             ),
         ]
-        indexes = [models.Index(fields=["owner_country", "-created_at"])]
+        indexes = [
+            models.Index(fields=["owner_country", "-created_at"], name="case_country_recent"),
+            models.Index(fields=["-created_at", "-id"], name="case_recent"),
+        ]
         permissions = [
             ("view_case_summary", "Read the case header and summary"),
             ("view_case_full", "Read subjects, identifiers and notes"),
@@ -140,21 +144,23 @@ class CaseCounter(models.Model):
 
 
 class CaseUserObjectPermission(UserObjectPermissionBase):
-    """Direct-FK user grants on a case (kept for guardian; the service grants to groups)."""
+    """Direct-FK user grants on a case: never granted and never read by the gate.
+
+    It exists so that a stray guardian call stores its row here, dying with the case, rather
+    than in guardian's generic table.
+    """
 
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
-
-    class Meta(UserObjectPermissionBase.Meta):
-        indexes = [models.Index(fields=["user", "permission", "content_object"])]
 
 
 class CaseGroupObjectPermission(GroupObjectPermissionBase):
-    """Direct-FK country-group grants on a case: the whole access model lives in this table."""
+    """Direct-FK country-group grants on a case: the whole access model lives in this table.
+
+    The unique (group, permission, content_object) index inherited from guardian is the one
+    the gate's EXISTS probes and the list count scans; content_object has its own FK index.
+    """
 
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
-
-    class Meta(GroupObjectPermissionBase.Meta):
-        indexes = [models.Index(fields=["group", "permission", "content_object"])]
 
 
 class Subject(models.Model):
@@ -213,6 +219,12 @@ class Identifier(models.Model):
     class Meta:
         ordering = ["identifier_type", "normalised"]
         indexes = [models.Index(fields=["blind_index"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject", "identifier_type", "normalised"],
+                name="identifier_once_per_subject",
+            )
+        ]
 
     def __str__(self):
         return f"{self.identifier_type} identifier"
