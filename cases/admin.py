@@ -29,7 +29,7 @@ class CaseAdmin(admin.ModelAdmin):
     readonly_fields = METADATA_FIELDS
     list_filter = ["owner_country", "status", "case_type", "handling_code", "year"]
     search_fields = ["=reference"]  # exact reference only: no search over case text
-    ordering = ["-created_at", "-id"]
+    ordering = ["-id"]
     list_select_related = False
     show_full_result_count = False  # one COUNT per page is enough at 100,000 cases
 
