@@ -55,6 +55,17 @@ class _CountedPaginator(Paginator):
         return self._count_fn()
 
 
+class _IdPagedList:
+    """A list as Django's paginator slices it: the window of an ordered id source (an
+    index-only range), then those rows, in one query; deep pages skip no full rows."""
+
+    def __init__(self, ids, rows):
+        self.ids, self.rows = ids, rows
+
+    def __getitem__(self, window: slice):
+        return list(self.rows.filter(pk__in=self.ids[window]))
+
+
 class CasePagination(PageNumberPagination):
     """Page numbers with count/next/previous/results; a page that is not a number is a 400."""
 
@@ -68,7 +79,9 @@ class CasePagination(PageNumberPagination):
         self.request = request
         count_fn = getattr(view, "count", None)
         total = (lambda: count_fn(queryset)) if count_fn else queryset.count
-        paginator = _CountedPaginator(queryset, self.page_size, total)
+        page_ids = getattr(view, "page_ids", None)
+        rows = _IdPagedList(page_ids(queryset), queryset) if page_ids else queryset
+        paginator = _CountedPaginator(rows, self.page_size, total)
         try:
             self.page = paginator.page(int(raw))
         except EmptyPage:  # beyond the last page
@@ -205,6 +218,12 @@ class CaseListCreate(CaseAPIView):
         if self.active_filters:
             return queryset.count()
         return selectors.visible_case_count(self.request.user, self.scope)
+
+    def page_ids(self, queryset):
+        """Where a page's ids come from: the grant index alone, unless filters need cases."""
+        if self.active_filters:
+            return queryset.values("pk")
+        return selectors.visible_case_ids(self.request.user, self.scope)
 
     @extend_schema(responses=CaseOutput(many=True))
     def get(self, request, *args, **kwargs):
