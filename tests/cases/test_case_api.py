@@ -86,6 +86,7 @@ def test_every_list_is_audited_with_its_filters(us_investigator, api, case_facto
     ("owner_country=FR", "owner_country"),
     ("owner_country=U%00", "owner_country"),
     ("q=" + "x" * 101, "q"),
+    ("q=a%00b", "q"),
     ("page=0", "page"),
     ("page=abc", "page"),
     ("page=-1", "page"),
@@ -163,6 +164,7 @@ def test_create_assigns_reference_and_owner_country(mx_investigator, api, audit_
       "information_assessment": 5}, {"source_reliability", "information_assessment"}),
     ({"title": "t", "case_type": "trafficking", "handling_note": "x" * 501}, {"handling_note"}),
     ({"title": None, "case_type": None}, {"title", "case_type"}),
+    ({"title": "a\x00b", "case_type": "trafficking"}, {"title"}),
 ])
 def test_bad_case_input_is_400_naming_each_field(us_investigator, api, body, fields):
     response = api(us_investigator).post("/api/v1/cases/", body, format="json")
@@ -335,6 +337,12 @@ def test_partner_with_full_scope_gets_no_victims(us_case, us_investigator, gt_in
     ({**SUBJECT, "aliases": [None]}, "aliases.0"),
     ({**SUBJECT, "source_reliability": "Z"}, "source_reliability"),
     ({**SUBJECT, "id": "00000000-0000-0000-0000-000000000000"}, "id"),
+    ({**SUBJECT, "identifiers": [{"identifier_type": "email", "value": "a\x00@b.c"}]},
+     "identifiers.0.value"),
+    ({**SUBJECT, "aliases": ["a\x00"]}, "aliases.0"),
+    ({**SUBJECT, "identifiers": [5]}, "identifiers.0"),
+    ({**SUBJECT, "identifiers": [{"identifier_type": "email", "value": "a@b.c"}, []]},
+     "identifiers.1"),
 ])
 def test_bad_subject_input_is_400_naming_the_field(us_case, us_investigator, api, body, field):
     response = api(us_investigator).post(f"/api/v1/cases/{us_case.pk}/subjects/", body,
