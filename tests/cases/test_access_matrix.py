@@ -89,6 +89,12 @@ def test_object_endpoints_follow_the_access_model(module_world, api, audit_log, 
             assert set(response.json()) == {"detail"}
             request = response.request
             denied.append((request["REQUEST_METHOD"], request["PATH_INFO"], want))
+        if endpoint == "subjects_get" and want == 200 and name in OBJECT_CASES:
+            roles = {s["role"] for s in response.json()["results"]}
+            if module_world.scope_of(person, module_world.cases[name]) != "owner":
+                assert not roles & {"victim", "witness"}, (person, name)
+            else:
+                assert roles & {"victim", "witness"} or name == "US>MX"
         if want == 404 and name in OBJECT_CASES:
             # An unseen case answers exactly like a missing one: existence does not leak.
             assert response.json() == {"detail": "Not found."}
