@@ -5,6 +5,9 @@ direct-foreign-key guardian models below (never the generic ones), so that no gr
 its case and the permission query stays on indexed foreign keys.
 """
 
+import os
+import threading
+import time
 import uuid
 
 from django.conf import settings
@@ -64,6 +67,27 @@ class SubjectRole(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+def uuid7() -> uuid.UUID:
+    """A time-ordered UUID (RFC 9562 version 7): 48 bits of Unix milliseconds, 74 random.
+
+    Case ids sort by creation, so the grant index (group, permission, case) lists a country's
+    cases newest first by itself and a list page is one range of it (docs/PERFORMANCE.md).
+    """
+    global _uuid7_last
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = value & ~(0xF << 76) | 0x7 << 76  # version 7
+    value = value & ~(0x3 << 62) | 0x2 << 62  # RFC 4122 variant
+    with _uuid7_lock:  # monotonic within a process, even inside one millisecond
+        if value <= _uuid7_last:
+            value = _uuid7_last + 1
+        _uuid7_last = value
+    return uuid.UUID(int=value)
+
+
+_uuid7_lock = threading.Lock()
+_uuid7_last = 0
+
+
 # Victims and witnesses never reach a partner unless a share names them explicitly.
 PROTECTED_ROLES = frozenset({SubjectRole.VICTIM, SubjectRole.WITNESS})
 
@@ -71,7 +95,7 @@ PROTECTED_ROLES = frozenset({SubjectRole.VICTIM, SubjectRole.WITNESS})
 class Case(models.Model):
     """A case record, owned by one country; only that country can edit or share it."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     reference = models.CharField(max_length=16, unique=True, editable=False)
     owner_country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="cases")
     year = models.PositiveSmallIntegerField(editable=False)
@@ -101,7 +125,8 @@ class Case(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["-created_at"]
+        # Newest first: ids are time-ordered (uuid7), so the primary key index serves it.
+        ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["owner_country", "year", "number"], name="case_reference_sequence"
@@ -111,7 +136,7 @@ class Case(models.Model):
                 name="case_h3_states_its_restriction",
             ),
         ]
-        indexes = [models.Index(fields=["owner_country", "-created_at"])]
+        indexes = [models.Index(fields=["owner_country", "-id"], name="case_country_recent")]
         permissions = [
             ("view_case_summary", "Read the case header and summary"),
             ("view_case_full", "Read subjects, identifiers and notes"),
@@ -140,21 +165,23 @@ class CaseCounter(models.Model):
 
 
 class CaseUserObjectPermission(UserObjectPermissionBase):
-    """Direct-FK user grants on a case (kept for guardian; the service grants to groups)."""
+    """Direct-FK user grants on a case: never granted and never read by the gate.
+
+    It exists so that a stray guardian call stores its row here, dying with the case, rather
+    than in guardian's generic table.
+    """
 
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
-
-    class Meta(UserObjectPermissionBase.Meta):
-        indexes = [models.Index(fields=["user", "permission", "content_object"])]
 
 
 class CaseGroupObjectPermission(GroupObjectPermissionBase):
-    """Direct-FK country-group grants on a case: the whole access model lives in this table."""
+    """Direct-FK country-group grants on a case: the whole access model lives in this table.
+
+    The unique (group, permission, content_object) index inherited from guardian is the one
+    the gate's EXISTS probes and the list count scans; content_object has its own FK index.
+    """
 
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
-
-    class Meta(GroupObjectPermissionBase.Meta):
-        indexes = [models.Index(fields=["group", "permission", "content_object"])]
 
 
 class Subject(models.Model):
@@ -213,6 +240,12 @@ class Identifier(models.Model):
     class Meta:
         ordering = ["identifier_type", "normalised"]
         indexes = [models.Index(fields=["blind_index"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject", "identifier_type", "normalised"],
+                name="identifier_once_per_subject",
+            )
+        ]
 
     def __str__(self):
         return f"{self.identifier_type} identifier"
