@@ -19,8 +19,8 @@ ADMINISTRATORS_GROUP = "role:administrator"
 # Model-level permissions per role. Object access to cases never comes from these: guardian
 # is always asked with accept_global_perms=False.
 ROLE_PERMISSIONS = {
-    Role.INVESTIGATOR: [],
-    Role.LIAISON: [],
+    Role.INVESTIGATOR: ["sharing.add_sharerequest", "sharing.view_sharerequest"],
+    Role.LIAISON: ["sharing.view_sharerequest", "sharing.decide_sharerequest"],
     Role.AUDITOR: ["audit.view_auditentry"],
     ADMINISTRATOR: [
         "workinggroup.add_user",
@@ -31,6 +31,7 @@ ROLE_PERMISSIONS = {
         "workinggroup.change_country",
         "workinggroup.view_apitoken",
         "workinggroup.change_apitoken",
+        "sharing.view_sharerequest",  # metadata in the admin; never case content
     ],
 }
 ROLE_NAMES = [*Role.values, ADMINISTRATOR]
