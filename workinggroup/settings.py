@@ -230,6 +230,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BEAT_SCHEDULE = {
     # The safety net: whatever the on-commit trigger missed (broker down) is drained here.
     "audit-drain-outbox": {"task": "audit.drain_outbox", "schedule": 5.0},
+    # Tidies expired shares' permission rows; reads already refuse an expired share.
+    "sharing-expire-due": {"task": "sharing.expire_due", "schedule": 60.0},
 }
 CELERY_TIMEZONE = "UTC"
 
