@@ -177,11 +177,23 @@ class CaseUserObjectPermission(UserObjectPermissionBase):
 class CaseGroupObjectPermission(GroupObjectPermissionBase):
     """Direct-FK country-group grants on a case: the whole access model lives in this table.
 
-    The unique (group, permission, content_object) index inherited from guardian is the one
-    the gate's EXISTS probes and the list count scans; content_object has its own FK index.
+    The gate's EXISTS probes and the list's count scan read (group, permission,
+    content_object) with `expires_at` carried in the same index, so both stay index-only.
     """
 
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+    # A partner's grant lasts as long as the shares behind it: the gate ignores a row past this
+    # moment at once, before the expiry task deletes it. Owners' rows never expire (null).
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        indexes = [
+            models.Index(
+                fields=["group", "permission", "content_object"],
+                include=["expires_at"],
+                name="case_grant_gate",
+            )
+        ]
 
 
 class Subject(models.Model):

@@ -88,7 +88,7 @@ def grant_owner(case: Case) -> None:
 
 
 def set_country_grants(
-    case: Case, country: Country | str, perms
+    case: Case, country: Country | str, perms, *, until: dict | None = None
 ) -> tuple[frozenset[str], frozenset[str]]:
     """Make a partner country's grants on a case exactly `perms`; returns (added, removed).
 
@@ -105,7 +105,10 @@ def set_country_grants(
             "perms: a partner holds exactly one scope's permissions "
             f"({', '.join(SCOPES)}) or none; got {sorted(perms)}"
         )
-    return _write(case, _group_id(country), perms)
+    until = until or {}
+    if set(until) - perms:
+        raise GrantError("until: expiry given for a permission that is not granted")
+    return _write(case, _group_id(country), perms, until)
 
 
 def revoke_country(case: Case, country: Country | str) -> frozenset[str]:
@@ -113,22 +116,29 @@ def revoke_country(case: Case, country: Country | str) -> frozenset[str]:
     return set_country_grants(case, country, frozenset())[1]
 
 
-def _write(case: Case, group_id: int, perms: frozenset[str]):
+def _write(case: Case, group_id: int, perms: frozenset[str], until: dict | None = None):
+    """Make the group's rows exactly `perms`, each lasting until `until[codename]` (or ever)."""
+    until = until or {}
     with transaction.atomic():
         list(Case.objects.select_for_update(no_key=True).filter(pk=case.pk).values_list("pk"))
         rows = CaseGroupObjectPermission.objects.filter(
             content_object_id=case.pk, group_id=group_id
         )
-        held = dict(rows.values_list("permission__codename", "id"))
+        held = {c: (pk, exp) for pk, c, exp in
+                rows.values_list("id", "permission__codename", "expires_at")}
         added, removed = perms - set(held), frozenset(held) - perms
         if removed:
-            rows.filter(id__in=[held[c] for c in removed]).delete()
+            rows.filter(id__in=[held[c][0] for c in removed]).delete()
+        for codename in perms & set(held):
+            if held[codename][1] != until.get(codename):
+                rows.filter(id=held[codename][0]).update(expires_at=until.get(codename))
         if added:
             wanted = _case_permissions(added)
             CaseGroupObjectPermission.objects.bulk_create(
                 [
                     CaseGroupObjectPermission(
-                        content_object_id=case.pk, group_id=group_id, permission=wanted[c]
+                        content_object_id=case.pk, group_id=group_id, permission=wanted[c],
+                        expires_at=until.get(c),
                     )
                     for c in sorted(added)
                 ],

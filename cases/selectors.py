@@ -18,6 +18,7 @@ import uuid
 from django.contrib.auth.models import Permission
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from cases.models import PROTECTED_ROLES, Case, CaseGroupObjectPermission, Subject
 from cases.permissions import FULL, SCOPE_PERMISSION, SUMMARY
@@ -76,7 +77,11 @@ def _grants(user, scope: str) -> QuerySet[CaseGroupObjectPermission]:
     if key is None:
         return CaseGroupObjectPermission.objects.none()
     group_id, permission_id = key
-    return CaseGroupObjectPermission.objects.filter(group_id=group_id, permission_id=permission_id)
+    return CaseGroupObjectPermission.objects.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()),
+        group_id=group_id,
+        permission_id=permission_id,
+    )
 
 
 def visible_cases(user, scope: str = SUMMARY) -> QuerySet[Case]:
@@ -140,5 +145,8 @@ def visible_subjects(user, case: Case) -> QuerySet[Subject]:
 
 
 def _partner_subjects(user, case: Case) -> Q:
-    """What a partner may receive; the sharing app adds the protected subjects a share names."""
-    return ~Q(role__in=PROTECTED_ROLES)
+    """What a partner may receive: no victim or witness unless an active share names them."""
+    from sharing.selectors import named_subject_ids
+
+    named = named_subject_ids(case, user.country_id, timezone.now())
+    return ~Q(role__in=PROTECTED_ROLES) | Q(pk__in=named)

@@ -110,6 +110,25 @@ for _cc in COUNTRIES:
 
 
 @pytest.fixture
+def make_case(make_member):
+    """make_case("US", **fields) -> a case opened through case_create by that country."""
+    from cases import services
+
+    authors = {}
+
+    def build(country="US", **fields):
+        if country not in authors:
+            authors[country] = make_member(country, "investigator",
+                                           username=f"{country.lower()}.case-author")
+        fields.setdefault("title", f"Operation Tecolote {len(authors)}")
+        fields.setdefault("summary", "Recruitment ring moving people through Tapachula")
+        fields.setdefault("case_type", "trafficking")
+        return services.case_create(actor=authors[country], **fields)
+
+    return build
+
+
+@pytest.fixture
 def oversight_auditor(make_member):
     return make_member("US", "auditor", oversight=True, username="oversight.auditor")
 

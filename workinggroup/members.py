@@ -19,8 +19,8 @@ ADMINISTRATORS_GROUP = "role:administrator"
 # Model-level permissions per role. Object access to cases never comes from these: guardian
 # is always asked with accept_global_perms=False.
 ROLE_PERMISSIONS = {
-    Role.INVESTIGATOR: ["cases.add_case"],
-    Role.LIAISON: [],
+    Role.INVESTIGATOR: ["cases.add_case", "sharing.add_sharerequest", "sharing.view_sharerequest"],
+    Role.LIAISON: ["sharing.view_sharerequest", "sharing.decide_sharerequest"],
     Role.AUDITOR: ["audit.view_auditentry"],
     ADMINISTRATOR: [
         "workinggroup.add_user",
@@ -32,6 +32,7 @@ ROLE_PERMISSIONS = {
         "workinggroup.view_apitoken",
         "workinggroup.change_apitoken",
         "cases.view_case",  # the admin's metadata list only; the case gate ignores it
+        "sharing.view_sharerequest",  # metadata in the admin; never case content
     ],
 }
 ROLE_NAMES = [*Role.values, ADMINISTRATOR]

@@ -252,6 +252,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Case sharing for the US-GT-MX working group on trafficking and smuggling.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Two models have a `status`: give each choice set its own name in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "cases.models.CaseStatus",
+        "ShareStatusEnum": "sharing.models.ShareStatus",
+    },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -322,6 +327,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BEAT_SCHEDULE = {
     # The safety net: whatever the on-commit trigger missed (broker down) is drained here.
     "audit-drain-outbox": {"task": "audit.drain_outbox", "schedule": 5.0},
+    # Tidies expired shares' permission rows; reads already refuse an expired share.
+    "sharing-expire-due": {"task": "sharing.expire_due", "schedule": 60.0},
 }
 CELERY_TIMEZONE = "UTC"
 

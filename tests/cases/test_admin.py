@@ -19,9 +19,8 @@ def us_case(us_investigator, case_factory, subject_factory):
 
 
 @pytest.fixture
-def admin_client(client, administrator):
-    client.force_login(administrator)
-    return client
+def admin_client(web, administrator):
+    return web(administrator)
 
 
 def test_admin_lists_metadata_only(us_case, admin_client):
@@ -67,7 +66,6 @@ def test_only_cases_are_registered_not_subjects_identifiers_or_grants():
                              "cases.CaseUserObjectPermission", "cases.CaseCounter"}
 
 
-def test_investigators_have_no_admin(us_case, client, us_investigator):
-    client.force_login(us_investigator)
-    response = client.get("/admin/cases/case/")
+def test_investigators_have_no_admin(us_case, web, us_investigator):
+    response = web(us_investigator).get("/admin/cases/case/")
     assert response.status_code == 302  # not staff: sent to the login page
