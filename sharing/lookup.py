@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Min
+from django.db.models import Count, Exists, Min, OuterRef
 from django.utils import timezone
 from rest_framework.exceptions import NotFound
 
@@ -69,17 +69,19 @@ def lookup_identifier(*, user: User, identifier_type: str, value: str) -> dict:
     try:
         with transaction.atomic():
             _enforce_rate_limit(user, now)
+            # One query: every matching case, its owner, and whether the caller reads it in full.
+            readable = visible_cases(user, "full").filter(id=OuterRef("case_id"))
             matches = set(
                 Identifier.objects.filter(identifier_type=identifier_type,
                                           blind_index__in=indexes)
-                .values_list("case_id", "case__owner_country_id")
+                .annotate(readable=Exists(readable))
+                .values_list("case_id", "case__owner_country_id", "readable")
             )
-            matched_ids = {case_id for case_id, _ in matches}
-            own = list(visible_cases(user, "full").filter(id__in=matched_ids)) if matches else []
-            own_ids = {case.id for case in own}
+            own_ids = {case_id for case_id, _, readable in matches if readable}
+            own = list(Case.objects.filter(id__in=own_ids)) if own_ids else []
             by_country = defaultdict(set)
-            for case_id, country in matches:
-                if case_id not in own_ids:
+            for case_id, country, readable in matches:
+                if not readable:
                     by_country[country].add(case_id)
             lookup = Lookup.objects.create(
                 requested_by=user, requester_country_id=user.country_id,
