@@ -47,9 +47,8 @@ class ShareRequestFilter(django_filters.FilterSet):
 
 
 def resolve_case(request, data):
-    """The case a new request is about: a case id, looked up through the case gate (404 when
-    the caller cannot see it, exactly like a read). The lookup adds `hit_id` here, returning
-    (case, True) for a valid hit bound to the caller."""
+    """The case a new request is about, looked up through the case gate (404 when the caller
+    cannot see it, exactly like a read)."""
     return get_case_for(request.user, data["case"], "summary"), False
 
 
@@ -85,6 +84,13 @@ class ShareRequestViewSet(
         form = ShareRequestOpenSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
+        if "hit_id" in data:
+            opened = services.share_requests_open_from_hit(
+                requester=request.user, hit_id=data["hit_id"], scope=data["scope"],
+                justification=data["justification"], expires_at=data["expires_at"],
+            )
+            return Response({"results": self.get_serializer(opened, many=True).data},
+                            status=201)
         case, from_hit = resolve_case(request, data)
         share_request = services.share_request_open(
             requester=request.user,

@@ -2,8 +2,11 @@
 
 A ShareRequest is the only thing that ever opens a partner's view of a case. The guardian
 rows it causes are derived data: the sharing services recompute them from the active
-approved requests, and the case gate also asks for an active request on every read, so an
-expired share opens nothing even before the beat task has tidied its rows away.
+approved requests, and each partner row carries its expiry, which the case gate checks on
+every read, so an expired share opens nothing even before the beat task tidies it away.
+
+The hit/no-hit lookup's records live here too: `Lookup` (the rate-limit ledger, no value kept)
+and `LookupHit` (what a partner learned, and the cases behind its opaque hit_id).
 """
 
 import datetime as dt
@@ -14,6 +17,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cases.identifiers import IDENTIFIER_TYPES
 from cases.models import Case, Subject
 from workinggroup.models import Country
 
@@ -192,3 +196,57 @@ class NamedSubject(models.Model):
 
     def __str__(self):
         return f"{self.subject_id} named in {self.share_request_id}"
+
+
+# --- Hit/no-hit lookup ------------------------------------------------------------------
+
+HIT_LIFETIME = dt.timedelta(hours=24)
+
+
+class Lookup(models.Model):
+    """One hit/no-hit lookup: who asked and when (the rate limit counts these; no value kept)."""
+
+    id = models.BigAutoField(primary_key=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+")
+    requester_country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="+")
+    identifier_type = models.CharField(max_length=16,
+                                       choices=[(t, t) for t in IDENTIFIER_TYPES])
+    partner_hits = models.PositiveIntegerField(default=0)
+    performed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["requested_by", "performed_at"])]
+
+    def __str__(self):
+        return f"lookup #{self.id}"
+
+
+class LookupHit(models.Model):
+    """What a partner learned: country X holds N matching cases. The id is the opaque hit_id.
+
+    Bound to the member who asked, valid for 24 hours, usable once to open share requests;
+    only the owner country's liaisons are told which cases matched.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    lookup = models.ForeignKey(Lookup, on_delete=models.PROTECT, related_name="hits")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+")
+    owner_country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="+")
+    cases = models.ManyToManyField(Case, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner_country", "-created_at"])]
+
+    def __str__(self):
+        return f"hit {self.id}"
+
+    def is_usable_by(self, user, at=None) -> bool:
+        """Only the member who asked, once, before it expires."""
+        at = at or timezone.now()
+        return self.requested_by_id == user.pk and self.used_at is None and self.expires_at > at

@@ -131,3 +131,30 @@ def send(event: str, share_request_id: str) -> int:
     except Exception:
         log.exception("share notification %s for %s failed", event, share_request_id)
         return 0
+
+
+def notify_lookup_hit(hit_id: str) -> int:
+    """The owner country's liaisons learn who asked and which of their cases matched."""
+    from sharing.lookup import matched_case_references
+    from sharing.models import LookupHit
+
+    hit = LookupHit.objects.select_related("requested_by").filter(pk=hit_id).first()
+    if hit is None:
+        return 0
+    references = matched_case_references(hit)
+    asker = hit.requested_by
+    body = (
+        f"A lookup by {asker.username} ({asker.country_id}) matched an identifier in "
+        f"{len(references)} of your country's cases: {', '.join(references)}.\n\n"
+        f"You may offer a share: {settings.SITE_URL}/api/v1/lookup/hits/\n"
+    )
+    recipients = list(_liaisons(hit.owner_country_id).values_list("email", flat=True))
+    if not recipients:
+        return 0
+    message = EmailMessage("[Working Group Exchange] Partner lookup matched your cases", body,
+                           settings.DEFAULT_FROM_EMAIL, recipients)
+    try:
+        return message.send()
+    except Exception as exc:  # SMTP down must not fail the task loop; the hit list remains
+        log.error("lookup hit mail failed: %s", exc)
+        return 0

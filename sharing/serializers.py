@@ -10,7 +10,10 @@ from workinggroup.models import Country
 class ShareRequestOpenSerializer(serializers.Serializer):
     """POST /api/v1/share-requests/: the shape of a new request (the rules are the service's)."""
 
-    case = serializers.UUIDField()
+    case = serializers.UUIDField(required=False)
+    hit_id = serializers.UUIDField(
+        required=False, help_text="Instead of `case`: ask for the cases behind a lookup hit."
+    )
     recipient_country = serializers.CharField(max_length=2, required=False)
     scope = serializers.ChoiceField(choices=ShareScope.choices)
     justification = serializers.CharField(max_length=2000)
@@ -18,6 +21,15 @@ class ShareRequestOpenSerializer(serializers.Serializer):
     named_subjects = serializers.ListField(
         child=serializers.UUIDField(), required=False, default=list, max_length=100
     )
+
+    def validate(self, data):
+        if ("case" in data) == ("hit_id" in data):
+            raise serializers.ValidationError({"case": "give either case or hit_id"})
+        if "hit_id" in data and data.get("named_subjects"):
+            raise serializers.ValidationError(
+                {"named_subjects": "not with hit_id: name protected subjects once you see them"}
+            )
+        return data
 
     def validate_recipient_country(self, value):
         country = Country.objects.filter(code=value.upper()).first()

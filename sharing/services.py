@@ -129,6 +129,25 @@ def share_request_open(
         raise
 
 
+def share_requests_open_from_hit(*, requester, hit_id, scope, justification, expires_at):
+    """Ask for the cases behind a lookup hit: one request per matched case, the hit spent once.
+
+    The hit is claimed in the same transaction, so a refused request leaves it unspent; a
+    hit of someone else, an expired or a spent one answers 404 like an unseen case.
+    """
+    from sharing.lookup import lookup_hit_claim
+
+    with transaction.atomic():
+        hit = lookup_hit_claim(user=requester, hit_id=hit_id)
+        return [
+            share_request_open(
+                requester=requester, case=case, recipient_country=None, scope=scope,
+                justification=justification, expires_at=expires_at, from_hit=True,
+            )
+            for case in hit.cases.order_by("reference")
+        ]
+
+
 def _open(*, requester, case, recipient_country, scope, justification, expires_at,
           named_subjects, from_hit) -> ShareRequest:
     if not requester.country_id or not requester.has_perm("sharing.add_sharerequest"):

@@ -393,6 +393,10 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 AUDIT_OUTBOX_LAG_ALERT_SECONDS = env.int("AUDIT_OUTBOX_LAG_ALERT_SECONDS", default=300)
 
+# --- Hit/no-hit lookup ---------------------------------------------------------------------
+
+LOOKUP_RATE_LIMIT_PER_HOUR = env.int("LOOKUP_RATE_LIMIT_PER_HOUR", default=60)
+
 # --- Logging -------------------------------------------------------------------------------
 
 LOGGING = {
