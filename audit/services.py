@@ -4,6 +4,7 @@ import contextlib
 import datetime as dt
 import logging
 import operator
+import re
 import threading
 import time
 
@@ -31,6 +32,7 @@ _broker_down_until = 0.0
 
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1  # JSON integers every canonicaliser agrees on
 _MAX_DEPTH = 32
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _text(value: str, limit: int | None = None) -> str:
@@ -44,7 +46,7 @@ def _text(value: str, limit: int | None = None) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        value = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        value = _SURROGATE.sub("\ufffd", value)
     return value[:limit] if limit is not None else value
 
 
@@ -105,7 +107,7 @@ def record(action, actor=None, target=None, outcome=Outcome.SUCCESS, case=None, 
     ctx = context.current()
     actor_name, actor_country = _actor(actor, ctx)
     target_type, target_id = _target(target)
-    if case is None and target_type == "cases.case":
+    if case is None and target_type == "cases.case" and isinstance(target, models.Model):
         case = target
     if action.startswith("auth.") and ctx.user_agent:
         details.setdefault("user_agent", ctx.user_agent)
@@ -334,3 +336,74 @@ def checkpoint_create() -> AuditCheckpoint | None:
         if seq == 0 or AuditCheckpoint.objects.filter(seq__gte=seq).exists():
             return None
         return _sign_checkpoint(seq, head_hash)
+
+
+# --- Verification --------------------------------------------------------------------------
+
+VERIFIED_CHECKPOINT_KEY = "audit:verified-checkpoint"
+
+
+def _alert_broken(result, scope: str) -> None:
+    log.error(
+        "AUDIT ALERT: the audit chain is broken (%s): first bad seq #%s: %s",
+        scope,
+        result.first_bad_seq,
+        result.reason,
+    )
+
+
+def chain_verify(*, actor, progress=None):
+    """Verify the whole chain and record who did (audit.verify); logs an alert when broken."""
+    from audit import selectors
+
+    result = selectors.verify_chain(progress=progress)
+    if not result.ok:
+        _alert_broken(result, "full verification")
+    record(
+        "audit.verify",
+        actor,
+        target=("audit", "chain"),
+        outcome=Outcome.SUCCESS if result.ok else Outcome.FAILURE,
+        entries_checked=result.entries_checked,
+        first_bad_seq=result.first_bad_seq,
+        reason=result.reason,
+    )
+    return result
+
+
+def chain_verify_recent():
+    """Verify the entries since the last checkpoint verified (beat); alerts when broken.
+
+    Every checkpoint's signature, and that each checkpointed entry still has its signed hash,
+    are checked on every run; the walk starts at the checkpoint the previous run verified.
+    Only a failure is recorded as an entry, so a quiet chain stays quiet.
+    """
+    from audit import selectors
+
+    try:
+        start = int(cache.get(VERIFIED_CHECKPOINT_KEY) or 0)
+    except Exception:  # cache down: walk from the genesis
+        start = 0
+    result = selectors.verify_chain(after_checkpoint=start)
+    if result.ok:
+        log.info(
+            "audit chain verified: %d entries after #%d", result.entries_checked, start
+        )
+        try:
+            cache.set(VERIFIED_CHECKPOINT_KEY, result.last_verified_checkpoint, timeout=None)
+        except Exception as exc:
+            log.warning("could not remember the verified checkpoint: %s", exc)
+        return result
+    _alert_broken(result, f"entries after #{start}")
+    with context.system_actor("task audit.verify_recent"):
+        record(
+            "audit.verify",
+            None,
+            target=("audit", "chain"),
+            outcome=Outcome.FAILURE,
+            entries_checked=result.entries_checked,
+            first_bad_seq=result.first_bad_seq,
+            reason=result.reason,
+            after_checkpoint=start,
+        )
+    return result

@@ -1,0 +1,48 @@
+"""Helpers for the audit tests: events in bulk, a case stand-in, and lifting the triggers."""
+
+import contextlib
+import uuid
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection, transaction
+
+import audit
+from audit import triggers
+
+
+def a_case(country: str):
+    """Something that looks like a case to audit.record: a UUID pk and an owner country."""
+    return SimpleNamespace(pk=uuid.uuid4(), owner_country_id=country)
+
+
+@pytest.fixture
+def record_events():
+    """record_events(n, **details) -> n committed events (each its own transaction)."""
+
+    def record(n, action="case.view", actor="someone", **details):
+        for i in range(n):
+            with transaction.atomic():
+                audit.record(action, actor, target=("test", str(i)), n=i, **details)
+
+    return record
+
+
+@contextlib.contextmanager
+def triggers_lifted():
+    """Drop the append-only triggers for a tamper test; reinstalled afterwards.
+
+    Inside a `db` test the drop is also undone by the test's rollback (DDL is
+    transactional on PostgreSQL and SQLite).
+    """
+    triggers.drop(connection)
+    try:
+        yield
+    finally:
+        triggers.install(connection)
+
+
+def sql(statement, params=None):
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params or [])
+        return cursor.rowcount
