@@ -53,6 +53,7 @@ def entry_dict(entry) -> dict:
 
 
 CHECKPOINT_MESSAGE = b"wgx-audit-checkpoint-v1\n%d\n%s"
+CHECKPOINT_MESSAGE_TEMPLATE = "wgx-audit-checkpoint-v1\n{seq}\n{head_hash}"  # for the API
 
 
 def checkpoint_message(seq: int, head_hash: str) -> bytes:

@@ -11,6 +11,20 @@ import audit
 from audit import triggers
 
 
+@pytest.fixture(autouse=True)
+def _fresh_audit_flags(monkeypatch):
+    """No drain flag, broker back-off or verified checkpoint left over from another test."""
+    from django.core.cache import cache
+
+    from audit import services
+
+    monkeypatch.setattr(services, "_broker_down_until", 0.0)
+    try:
+        cache.delete_many([services.DRAIN_PENDING_KEY, services.VERIFIED_CHECKPOINT_KEY])
+    except Exception:  # a test that points the cache at a dead server cleans up after itself
+        pass
+
+
 def a_case(country: str):
     """Something that looks like a case to audit.record: a UUID pk and an owner country."""
     return SimpleNamespace(pk=uuid.uuid4(), owner_country_id=country)
