@@ -2,6 +2,8 @@
 
 import hashlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 
 import orjson
@@ -57,58 +59,90 @@ class _UtcText(Func):
     output_field = CharField()
 
 
-def _row_chunks(queryset: QuerySet, after_seq: int, chunk_size: int) -> Iterator[list]:
-    """Rows of the queryset in ROW_FIELDS order by seq, a chunk at a time (keyset by seq).
+_AFTER = -7_919_113  # stands for "seq greater than" while the chunk query is compiled
 
-    Constant memory: one chunk of tuples, never model instances. On PostgreSQL the timestamps
-    arrive formatted and details as text; on SQLite they are formatted here.
+
+def _row_chunks(queryset: QuerySet, after_seq: int, chunk_size: int) -> Iterator[list]:
+    """Rows of the queryset by seq, a chunk at a time (keyset pagination on seq).
+
+    Each row is a tuple in ROW_FIELDS order with the timestamps formatted and details as JSON
+    text (decoding is left to the caller, which is the hot loop of verification). Constant
+    memory: at most two chunks of tuples, never model instances. On PostgreSQL the database
+    formats the timestamps (psycopg's timestamptz parsing costs more than the whole rest)
+    and the next chunk is fetched, on the same connection so inside the same transaction,
+    while the caller works on this one.
     """
+    rows = queryset.annotate(_details=Cast("details", TextField()))
+    names = {"details": "_details"}
     postgres = connection.vendor == "postgresql"
     if postgres:
-        queryset = queryset.annotate(
-            _occurred=_UtcText(F("occurred_at")),
-            _recorded=_UtcText(F("recorded_at")),
-            _details=Cast("details", TextField()),
+        rows = rows.annotate(
+            _occurred=_UtcText(F("occurred_at")), _recorded=_UtcText(F("recorded_at"))
         )
-        names = ["_occurred", "_recorded", "_details"]
-    else:
-        names = ["occurred_at", "recorded_at", "details"]
-    fields = [
-        {"occurred_at": names[0], "recorded_at": names[1], "details": names[2]}.get(f, f)
-        for f in ROW_FIELDS
-    ]
-    rows = queryset.order_by("seq").values_list(*fields)
-    fmt, loads = chain.format_timestamp, orjson.loads
-    while True:
-        chunk = list(rows.filter(seq__gt=after_seq)[:chunk_size])
-        if not chunk:
-            return
-        if postgres:
-            chunk = [(*r[:_DETAILS], loads(r[_DETAILS]), r[_PREV], r[_HASH]) for r in chunk]
-        else:
-            chunk = [(r[0], fmt(r[1]), fmt(r[2]), *r[3:]) for r in chunk]
-        yield chunk
-        if len(chunk) < chunk_size:
-            return
-        after_seq = chunk[-1][_SEQ]
+        names.update(occurred_at="_occurred", recorded_at="_recorded")
+    rows = rows.order_by("seq").values_list(*(names.get(f, f) for f in ROW_FIELDS))
+    if not postgres:
+        fmt = chain.format_timestamp
+        while True:
+            chunk = [
+                (r[0], fmt(r[1]), fmt(r[2]), *r[3:])
+                for r in rows.filter(seq__gt=after_seq)[:chunk_size]
+            ]
+            if not chunk:
+                return
+            yield chunk
+            if len(chunk) < chunk_size:
+                return
+            after_seq = chunk[-1][_SEQ]
+
+    sql, params = rows.filter(seq__gt=_AFTER)[:chunk_size].query.sql_with_params()
+    params, slot = list(params), params.index(_AFTER)
+    connection.ensure_connection()
+    raw = connection.connection  # a psycopg connection is thread-safe; cursors are not shared
+
+    def fetch(after):
+        params[slot] = after
+        with raw.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-chain-read") as reader:
+        pending = reader.submit(fetch, after_seq)
+        while True:
+            chunk = pending.result()
+            if not chunk:
+                return
+            full = len(chunk) == chunk_size
+            if full:  # the database works on the next chunk while the caller works on this
+                pending = reader.submit(fetch, chunk[-1][_SEQ])
+            yield chunk
+            if not full:
+                return
 
 
-def chain_rows(queryset: QuerySet | None = None, *, after_seq: int = 0,
-               chunk_size: int = CHUNK_SIZE) -> Iterator[tuple]:
-    """Each entry as a tuple in ROW_FIELDS order (timestamps formatted), by seq."""
+def chain_rows(
+    queryset: QuerySet | None = None, *, after_seq: int = 0, chunk_size: int = CHUNK_SIZE
+) -> Iterator[tuple]:
+    """Each entry as a tuple in ROW_FIELDS order (timestamps formatted, details decoded)."""
     queryset = AuditEntry.objects.all() if queryset is None else queryset
-    for chunk in _row_chunks(queryset, after_seq, chunk_size):
-        yield from chunk
+    loads = orjson.loads
+    with closing(_row_chunks(queryset, after_seq, chunk_size)) as chunks:
+        for chunk in chunks:
+            for r in chunk:
+                yield (*r[:_DETAILS], loads(r[_DETAILS]), r[_PREV], r[_HASH])
 
 
 def export_lines(queryset: QuerySet, *, chunk_size: int = 1000) -> Iterator[bytes]:
     """JSON Lines of exactly the chain's objects (the hashed fields plus "hash"), by seq."""
-    dumps, sort_keys = orjson.dumps, orjson.OPT_SORT_KEYS
-    for chunk in _row_chunks(queryset, 0, chunk_size):
-        yield b"".join(
-            dumps(dict(zip(ROW_FIELDS, row, strict=True)), option=sort_keys) + b"\n"
-            for row in chunk
-        )
+    dumps, loads, sort_keys = orjson.dumps, orjson.loads, orjson.OPT_SORT_KEYS
+    with closing(_row_chunks(queryset, 0, chunk_size)) as chunks:
+        for chunk in chunks:
+            lines = []
+            for r in chunk:
+                entry = dict(zip(ROW_FIELDS, r, strict=True))
+                entry["details"] = loads(r[_DETAILS])
+                lines.append(dumps(entry, option=sort_keys))
+            yield b"\n".join(lines) + b"\n"
 
 
 # --- Verification ---------------------------------------------------------------------------
@@ -199,40 +233,49 @@ def verify_chain(
                 problems.append(earlier)
     last_checkpoint = after_checkpoint
     checked, broken = 0, None
-    sha256, dumps, sort_keys = hashlib.sha256, orjson.dumps, orjson.OPT_SORT_KEYS
-    fields = chain.FIELDS
-    for chunk in _row_chunks(AuditEntry.objects.all(), expected - 1, chunk_size):
-        for row in chunk:
-            seq = row[_SEQ]
-            if seq != expected:
-                broken = (expected, f"#{expected} is missing (the next entry is #{seq})")
-            elif row[_PREV] != prev_hash:
-                broken = (seq, f"#{seq}: prev_hash does not link to #{seq - 1}")
-            else:
-                entry = dict(zip(fields, row, strict=False))  # the row's hash comes last
-                digest = sha256(prev_hash.encode() + dumps(entry, option=sort_keys)).hexdigest()
-                if digest != row[_HASH]:
+    new_sha256, dumps, loads, sort_keys = hashlib.sha256().copy, orjson.dumps, orjson.loads, \
+        orjson.OPT_SORT_KEYS
+    with closing(_row_chunks(AuditEntry.objects.all(), expected - 1, chunk_size)) as chunks:
+        for chunk in chunks:
+            for r in chunk:
+                seq = r[0]
+                if seq != expected:
+                    broken = (expected, f"#{expected} is missing (the next entry is #{seq})")
+                    break
+                if r[14] != prev_hash:
+                    broken = (seq, f"#{seq}: prev_hash does not link to #{seq - 1}")
+                    break
+                sha = new_sha256()  # copying a fresh context beats OpenSSL 3's constructor
+                sha.update(prev_hash.encode())
+                sha.update(dumps({
+                    "seq": seq, "occurred_at": r[1], "recorded_at": r[2], "actor": r[3],
+                    "actor_country": r[4], "action": r[5], "target_type": r[6],
+                    "target_id": r[7], "case_id": r[8], "case_country": r[9], "outcome": r[10],
+                    "ip": r[11], "request_id": r[12], "details": loads(r[13]),
+                    "prev_hash": prev_hash,
+                }, option=sort_keys))  # fmt: skip
+                digest = sha.hexdigest()
+                if digest != r[15]:
                     broken = (seq, f"#{seq}: its content no longer matches its hash")
-                elif seq in checkpoints:
+                    break
+                if seq in checkpoints:
                     if checkpoints[seq] != digest:
                         broken = (
                             last_checkpoint + 1,
                             f"the chain at #{seq} differs from its signed checkpoint: entries "
                             f"after #{last_checkpoint} were rewritten",
                         )
-                    else:
-                        last_checkpoint = seq
+                        break
+                    last_checkpoint = seq
+                checked += 1
+                prev_hash = digest
+                expected += 1
             if broken:
+                problems.append(broken)
                 break
-            checked += 1
-            prev_hash = digest
-            expected += 1
-        if broken:
-            problems.append(broken)
-            break
-        if progress is not None:
-            progress(expected - 1)
-    else:
+            if progress is not None:
+                progress(expected - 1)
+    if broken is None:
         tail = max(checkpoints, default=0)
         if tail >= expected:
             problems.append(
