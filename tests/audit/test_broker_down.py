@@ -94,3 +94,22 @@ def test_a_failed_publish_clears_the_pending_flag(db, settings, monkeypatch):
 
     assert cache.get(services.DRAIN_PENDING_KEY) is None  # the next commit may try again
     assert services._broker_down_until > time.monotonic()
+
+
+def test_commits_in_a_burst_ask_redis_once_and_once_more_after_the_window(
+    db, settings, monkeypatch
+):
+    settings.BROKER_CONFIGURED = True
+    app.conf.task_always_eager = False
+    requests = []
+    monkeypatch.setattr(services, "_request_drain", lambda: requests.append(time.monotonic()))
+
+    started = time.monotonic()
+    for _ in range(50):
+        services.trigger_drain()
+    assert len(requests) == 1  # the first commit asks at once
+
+    services._trailing.join(timeout=5)
+    assert len(requests) == 2  # the rest owe one trailing request, within the window
+    assert requests[1] - started < services.TRIGGER_WINDOW + 0.5
+    assert services._trailing is None
