@@ -9,10 +9,9 @@ import base64
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
-from django_filters import utils as filter_utils
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, permissions
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -20,6 +19,7 @@ from rest_framework.views import APIView
 
 import audit
 from audit import chain, selectors, services
+from audit.actions import ACTIONS, Outcome
 from audit.filters import FILTER_NAMES, PAGING_PARAMETERS, AuditEntryFilter, applied_filters
 from audit.models import AuditCheckpoint
 from audit.serializers import (
@@ -80,14 +80,6 @@ class AuditAPIView(APIView):
         return response
 
 
-def _filtered(request, queryset):
-    """The auditor's filters applied to their visible entries; a bad value is a 400."""
-    filterset = AuditEntryFilter(request.query_params, queryset=queryset, request=request)
-    if not filterset.is_valid():
-        raise filter_utils.translate_validation(filterset.errors)
-    return filterset.qs
-
-
 class EntryList(AuditAPIView, generics.ListAPIView):
     """Audit entries the caller may see, newest first, filtered, cursor-paginated."""
 
@@ -113,17 +105,31 @@ class EntryList(AuditAPIView, generics.ListAPIView):
         return response
 
 
-class Export(AuditAPIView):
+class Export(AuditAPIView, generics.GenericAPIView):
     """The caller's visible entries, filtered, as JSON Lines of exactly the chain's objects."""
 
     allowed_parameters = FILTER_NAMES
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AuditEntryFilter
+    pagination_class = None
+
+    def get_queryset(self):
+        return selectors.entries_visible_to(self.request.user)
 
     @extend_schema(
-        parameters=[AuditEntryFilter],
+        parameters=[
+            OpenApiParameter("actor", OpenApiTypes.STR),
+            OpenApiParameter("action", OpenApiTypes.STR, enum=sorted(ACTIONS)),
+            OpenApiParameter("case", OpenApiTypes.UUID),
+            OpenApiParameter("country", OpenApiTypes.STR, description="actor's or case's"),
+            OpenApiParameter("outcome", OpenApiTypes.STR, enum=list(Outcome.ALL)),
+            OpenApiParameter("since", OpenApiTypes.DATETIME, description="occurred_at >="),
+            OpenApiParameter("until", OpenApiTypes.DATETIME, description="occurred_at <"),
+        ],
         responses={(200, "application/x-ndjson"): OpenApiResponse(OpenApiTypes.STR)},
     )
     def get(self, request):
-        entries = _filtered(request, selectors.entries_visible_to(request.user))
+        entries = self.filter_queryset(self.get_queryset())  # a bad filter value is a 400
         filters = applied_filters(request.query_params)
         audit.record("audit.export", request.user, target=("audit", "entries"), filters=filters)
         response = StreamingHttpResponse(
