@@ -50,3 +50,12 @@ def entry_dict(entry) -> dict:
     data["occurred_at"] = format_timestamp(entry.occurred_at)
     data["recorded_at"] = format_timestamp(entry.recorded_at)
     return data
+
+
+CHECKPOINT_MESSAGE = b"wgx-audit-checkpoint-v1\n%d\n%s"
+CHECKPOINT_MESSAGE_TEMPLATE = "wgx-audit-checkpoint-v1\n{seq}\n{head_hash}"  # for the API
+
+
+def checkpoint_message(seq: int, head_hash: str) -> bytes:
+    """The exact bytes a checkpoint's Ed25519 signature covers."""
+    return CHECKPOINT_MESSAGE % (seq, head_hash.encode("ascii"))

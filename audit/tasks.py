@@ -11,3 +11,22 @@ def drain_outbox():
     services.clear_drain_pending()
     with context.system_actor("task audit.drain_outbox"):
         return services.drain_outbox()
+
+
+@shared_task(name="audit.checkpoint", ignore_result=True)
+def checkpoint():
+    """Sign the chain's head when entries arrived since the last checkpoint."""
+    created = services.checkpoint_create()
+    return created.seq if created else None
+
+
+@shared_task(name="audit.verify_recent", ignore_result=True)
+def verify_recent():
+    """Verify the newest entries; an ERROR alert line when the chain is broken."""
+    return services.chain_verify_recent().ok
+
+
+@shared_task(name="audit.watch_outbox", ignore_result=True)
+def watch_outbox():
+    """An ERROR alert line when the oldest undrained event is older than the threshold."""
+    return services.outbox_lag_alert()

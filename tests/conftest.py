@@ -30,12 +30,23 @@ def service_missing(reason: str):
 
 
 @pytest.fixture
-def postgres(db):
-    """Only on PostgreSQL (advisory locks, concurrency, triggers)."""
+def postgres(request):
+    """Only on PostgreSQL (advisory locks, concurrency, triggers).
+
+    Decided before any database set-up (the vendor needs no connection): a transactional
+    test skipped on SQLite must not flush the database, or the next serialized-rollback test
+    finds the groups post_migrate recreated. List it before `transactional_db`.
+    """
     from django.db import connection
 
     if connection.vendor != "postgresql":
         service_missing("this test needs PostgreSQL (set DATABASE_URL)")
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    if not transactional:
+        request.getfixturevalue("db")
     return connection
 
 
@@ -172,6 +183,36 @@ def _eager_tasks():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _audit_tables_emptied_after_transactional_tests(request):
+    """Empty the append-only audit tables before Django's flush ends a transactional test.
+
+    Their triggers reject deleting rows, and the flush at the end of a `transactional_db` test
+    deletes every row; so the rows go first, with the triggers briefly lifted.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if "postgres" in request.fixturenames:
+        request.getfixturevalue("postgres")  # skip on SQLite before any transactional set-up
+    if "transactional_db" in request.fixturenames:
+        request.getfixturevalue("transactional_db")  # so this teardown runs before the flush
+    elif marker is not None and marker.kwargs.get("transaction"):
+        request.getfixturevalue("_django_db_helper")
+    else:
+        yield
+        return
+    yield
+    from django.db import connection, transaction
+
+    from audit import triggers
+
+    with transaction.atomic():
+        triggers.drop(connection)
+        with connection.cursor() as cursor:
+            for table in (*triggers.TABLES, "audit_outboxevent"):
+                cursor.execute(f"DELETE FROM {table}")
+        triggers.install(connection)
 
 
 @pytest.fixture

@@ -329,6 +329,12 @@ CELERY_BEAT_SCHEDULE = {
     "audit-drain-outbox": {"task": "audit.drain_outbox", "schedule": 5.0},
     # Tidies expired shares' permission rows; reads already refuse an expired share.
     "sharing-expire-due": {"task": "sharing.expire_due", "schedule": 60.0},
+    # Sign the head when entries arrived since the last checkpoint.
+    "audit-checkpoint": {"task": "audit.checkpoint", "schedule": 300.0},
+    # Verify the entries since the last verified checkpoint; logs an alert on a broken chain.
+    "audit-verify-recent": {"task": "audit.verify_recent", "schedule": 600.0},
+    # Log an alert line when the outbox lags (audit logging is failing).
+    "audit-watch-outbox": {"task": "audit.watch_outbox", "schedule": 60.0},
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -392,6 +398,8 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # --- Audit ---------------------------------------------------------------------------------
 
 AUDIT_OUTBOX_LAG_ALERT_SECONDS = env.int("AUDIT_OUTBOX_LAG_ALERT_SECONDS", default=300)
+# A signed checkpoint whenever the chain crosses a multiple of this (and by beat).
+AUDIT_CHECKPOINT_EVERY = env.int("AUDIT_CHECKPOINT_EVERY", default=1000)
 
 # --- Hit/no-hit lookup ---------------------------------------------------------------------
 

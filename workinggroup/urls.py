@@ -11,6 +11,7 @@ api_v1 = [
     path("me/", api.me, name="me"),
     path("", include("cases.urls")),
     path("", include("sharing.urls")),
+    path("audit/", include("audit.urls")),
 ]
 
 urlpatterns = [

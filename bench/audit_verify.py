@@ -1,0 +1,167 @@
+"""Benchmark: verify 1,000,000 audit entries read from PostgreSQL, against the floor of SHA-256
+alone over the same canonical bytes in this process. Goal: >= 0.25 of the floor, flat memory.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/wt_audit_bench \\
+        /work/main/.venv/bin/python bench/audit_verify.py [--entries 1000000]
+
+The database is dropped and re-created. Entries are generated with the chain computed here
+and loaded with COPY (checkpoints signed every 1,000, as in production).
+"""
+
+import argparse
+import datetime as dt
+import hashlib
+import sys
+import uuid
+
+import _setup
+
+COUNTRIES = ("US", "GT", "MX")
+
+
+def generate(total: int) -> None:
+    """Append `total` entries of a realistic shape, chained, by one COPY; checkpoints every
+    1,000, signed as the drain signs them.
+
+    A bulk load as a restore does it: the secondary indexes and the unique constraint on hash
+    are dropped first and rebuilt after, and the database ingests while Python computes.
+    """
+    from django.db import connection, transaction
+
+    from audit import chain, services
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'audit_auditentry'::regclass AND contype = 'u'"
+        )
+        constraints = cursor.fetchall()
+        for name, _ in constraints:
+            cursor.execute(f'ALTER TABLE audit_auditentry DROP CONSTRAINT "{name}"')
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'audit_auditentry' "
+            "AND indexname <> 'audit_auditentry_pkey'"
+        )
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+    columns = ", ".join((*chain.FIELDS, "hash"))
+    started = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    seconds = {}
+
+    def stamp(ms: int) -> str:  # chain.format_timestamp, memoised per second (bench speed)
+        second, rest = divmod(ms, 1000)
+        if second not in seconds:
+            seconds.clear()
+            seconds[second] = chain.format_timestamp(started + dt.timedelta(seconds=second))[:19]
+        return f"{seconds[second]}.{rest * 1000:06d}Z"
+
+    assert stamp(1234) == chain.format_timestamp(started + dt.timedelta(milliseconds=1234))
+    prev_hash = chain.GENESIS_HASH
+    cases = [str(uuid.UUID(int=i)) for i in range(1, 5001)]
+    entry_hash, canonical = chain.entry_hash, chain.canonical_json
+    checkpoints, seq = [], 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY audit_auditentry ({columns}) FROM STDIN") as copy:
+            while seq < total:
+                rows = []
+                for _ in range(min(20_000, total - seq)):
+                    seq += 1
+                    cc, case = COUNTRIES[seq % 3], cases[seq % len(cases)]
+                    details = {"path": f"/api/v1/cases/{case}/", "scope": "full", "n": seq}
+                    entry = {
+                        "seq": seq,
+                        "occurred_at": stamp(seq * 37),
+                        "recorded_at": stamp(seq * 37 + 40),
+                        "actor": f"{cc.lower()}.investigator{seq % 40}",
+                        "actor_country": cc,
+                        "action": "case.view",
+                        "target_type": "cases.case",
+                        "target_id": case,
+                        "case_id": case,
+                        "case_country": COUNTRIES[(seq // 3) % 3],
+                        "outcome": "success",
+                        "ip": f"10.{seq % 250}.{seq % 200}.{seq % 100}",
+                        "request_id": f"{seq:032x}",
+                        "details": details,
+                        "prev_hash": prev_hash,
+                    }
+                    prev_hash = entry_hash(prev_hash, entry)
+                    entry["details"] = canonical(details).decode()
+                    rows.append("\t".join(map(str, (*entry.values(), prev_hash))))
+                    if seq % 1000 == 0:
+                        checkpoints.append((seq, prev_hash))
+                # COPY text format: the generated values hold no tab, newline or backslash.
+                data = "\n".join(rows) + "\n"
+                assert "\\" not in data and data.count("\t") == len(rows) * 15
+                copy.write(data.encode())
+        for cp_seq, cp_hash in checkpoints:
+            services._sign_checkpoint(cp_seq, cp_hash)
+    with connection.cursor() as cursor:
+        for name, definition in constraints:
+            cursor.execute(f'ALTER TABLE audit_auditentry ADD CONSTRAINT "{name}" {definition}')
+        for _, definition in indexes:
+            cursor.execute(definition)
+        cursor.execute("VACUUM ANALYZE audit_auditentry")
+
+
+def sha256_floor(chunk_size: int = 5000) -> tuple[int, float]:
+    """Seconds of SHA-256 alone over every entry's hashed bytes (prepared outside the clock)."""
+    import time
+
+    from audit import chain, selectors
+
+    # The same way the verifier hashes: a copy of a fresh context (OpenSSL 3's constructor is
+    # slower), over prev_hash + canonical JSON, to a hex digest.
+    new_sha256, seconds, count = hashlib.sha256().copy, 0.0, 0
+    batch = []
+    for row in selectors.chain_rows(chunk_size=chunk_size):
+        entry = dict(zip(chain.FIELDS, row, strict=False))  # the row's hash comes last
+        batch.append(row[14].encode() + chain.canonical_json(entry))
+        if len(batch) == chunk_size:
+            started = time.perf_counter()
+            for data in batch:
+                sha = new_sha256()
+                sha.update(data)
+                sha.hexdigest()
+            seconds += time.perf_counter() - started
+            count += len(batch)
+            batch = []
+    started = time.perf_counter()
+    for data in batch:
+        sha = new_sha256()
+        sha.update(data)
+        sha.hexdigest()
+    return count + len(batch), seconds + time.perf_counter() - started
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    args = parser.parse_args()
+    name = _setup.configure()
+    from audit import selectors
+
+    with _setup.Timer() as gen:
+        generate(args.entries)
+    print(f"generated {args.entries:,} entries in {name} in {gen.seconds:.1f} s")
+
+    with _setup.PeakRss() as memory, _setup.Timer() as walk:
+        result = selectors.verify_chain()
+    assert result.ok and result.entries_checked == args.entries, result
+    verify_rate = args.entries / walk.seconds
+
+    hashed, floor_seconds = sha256_floor()
+    assert hashed == args.entries
+    floor_rate = hashed / floor_seconds
+    ratio = verify_rate / floor_rate
+    print(f"verify_chain:      {verify_rate:12,.0f} entries/s  ({walk.seconds:.2f} s)")
+    print(f"SHA-256 floor:     {floor_rate:12,.0f} entries/s  ({floor_seconds:.2f} s)")
+    print(f"ratio:             {ratio:12.3f}  (goal >= 0.25)")
+    print(f"RSS during verify: start {memory.start:.0f} MiB, peak {memory.peak:.0f} MiB "
+          f"(+{memory.peak - memory.start:.0f} MiB)")
+    sys.exit(0 if ratio >= 0.25 else 1)
+
+
+if __name__ == "__main__":
+    main()

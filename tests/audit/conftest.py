@@ -1,0 +1,69 @@
+"""Helpers for the audit tests: events in bulk, a case stand-in, and lifting the triggers."""
+
+import contextlib
+import uuid
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection, transaction
+
+import audit
+from audit import triggers
+
+
+@pytest.fixture(autouse=True)
+def _fresh_audit_flags(monkeypatch):
+    """No drain flag, broker back-off or verified checkpoint left over from another test."""
+    from django.core.cache import cache
+
+    from audit import services
+
+    monkeypatch.setattr(services, "_broker_down_until", 0.0)
+    monkeypatch.setattr(services, "_last_request", 0.0)
+    try:
+        cache.delete_many([services.DRAIN_PENDING_KEY, services.VERIFIED_CHECKPOINT_KEY])
+    except Exception:  # a test that points the cache at a dead server cleans up after itself
+        pass
+    yield
+    trailing = services._trailing
+    if trailing is not None:  # no trailing drain request may outlive its test
+        trailing.cancel()
+        trailing.join()
+        services._trailing = None
+
+
+def a_case(country: str):
+    """Something that looks like a case to audit.record: a UUID pk and an owner country."""
+    return SimpleNamespace(pk=uuid.uuid4(), owner_country_id=country)
+
+
+@pytest.fixture
+def record_events():
+    """record_events(n, **details) -> n committed events (each its own transaction)."""
+
+    def record(n, action="case.view", actor="someone", **details):
+        for i in range(n):
+            with transaction.atomic():
+                audit.record(action, actor, target=("test", str(i)), n=i, **details)
+
+    return record
+
+
+@contextlib.contextmanager
+def triggers_lifted():
+    """Drop the append-only triggers for a tamper test; reinstalled afterwards.
+
+    Inside a `db` test the drop is also undone by the test's rollback (DDL is
+    transactional on PostgreSQL and SQLite).
+    """
+    triggers.drop(connection)
+    try:
+        yield
+    finally:
+        triggers.install(connection)
+
+
+def sql(statement, params=None):
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params or [])
+        return cursor.rowcount

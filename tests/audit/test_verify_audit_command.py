@@ -1,0 +1,169 @@
+"""manage.py verify_audit names the first bad seq of every kind of tampering (triggers lifted)."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+import audit
+from audit import selectors, services
+from audit.models import AuditEntry
+from tests.audit.conftest import sql, triggers_lifted
+
+
+@pytest.fixture
+def ten_entries(db, drain, settings):
+    settings.AUDIT_CHECKPOINT_EVERY = 10_000  # checkpoints only where a test asks for one
+    for i in range(10):
+        audit.record("case.view", "alice", n=i)
+    drain()
+
+
+def verify_audit():
+    """(exit code, stdout) of manage.py verify_audit."""
+    out = io.StringIO()
+    try:
+        call_command("verify_audit", stdout=out)
+    except SystemExit as exc:
+        return exc.code, out.getvalue()
+    return 0, out.getvalue()
+
+
+def test_an_intact_chain_exits_0(ten_entries):
+    assert verify_audit() == (0, "OK: 10 entries verified\n")
+
+
+def test_an_empty_chain_is_intact(db):
+    assert verify_audit() == (0, "OK: 0 entries verified\n")
+
+
+def test_a_rewritten_field_is_the_first_bad_seq(ten_entries):
+    with triggers_lifted():
+        sql("UPDATE audit_auditentry SET actor = 'mallory' WHERE seq = 4")
+
+    code, out = verify_audit()
+
+    assert code == 1
+    assert out.startswith("BROKEN: first bad seq 4 (#4: its content no longer matches its hash)")
+
+
+def test_a_rewritten_details_value_is_caught(ten_entries):
+    with triggers_lifted():
+        sql("UPDATE audit_auditentry SET details = %s WHERE seq = 7", ['{"n": 99}'])
+
+    assert verify_audit()[0] == 1
+    assert selectors.verify_chain().first_bad_seq == 7
+
+
+def test_a_deleted_row_is_a_gap_at_its_seq(ten_entries):
+    with triggers_lifted():
+        sql("DELETE FROM audit_auditentry WHERE seq = 6")
+
+    code, out = verify_audit()
+
+    assert code == 1
+    assert out.startswith("BROKEN: first bad seq 6 (#6 is missing (the next entry is #7))")
+
+
+def test_a_swapped_pair_breaks_the_link_at_the_first_of_them(ten_entries):
+    with triggers_lifted():
+        sql("UPDATE audit_auditentry SET seq = -3 WHERE seq = 3")
+        sql("UPDATE audit_auditentry SET seq = 3 WHERE seq = 4")
+        sql("UPDATE audit_auditentry SET seq = 4 WHERE seq = -3")
+
+    code, out = verify_audit()
+
+    assert code == 1
+    assert out.startswith("BROKEN: first bad seq 3 (#3: prev_hash does not link to #2)")
+
+
+def test_a_truncated_tail_is_caught_by_the_signed_checkpoint(ten_entries):
+    assert services.checkpoint_create().seq == 10
+    with triggers_lifted():
+        sql("DELETE FROM audit_auditentry WHERE seq > 7")
+
+    code, out = verify_audit()
+
+    assert code == 1
+    assert out.startswith(
+        "BROKEN: first bad seq 8 (entries from #8 are missing: checkpoint #10 signed a longer "
+        "chain (truncated))"
+    )
+
+
+def test_a_truncated_tail_without_a_checkpoint_passes_unnoticed(ten_entries):
+    # Why checkpoints exist: the chain alone cannot tell a short log from a truncated one.
+    with triggers_lifted():
+        sql("DELETE FROM audit_auditentry WHERE seq > 7")
+    assert verify_audit() == (0, "OK: 7 entries verified\n")
+
+
+def test_a_rechained_rewrite_is_caught_by_the_checkpoint_after_the_last_good_one(ten_entries):
+    from audit import chain
+
+    assert services.checkpoint_create().seq == 10
+    # A forger rewrites #6 and recomputes every hash after it, so the links all hold.
+    with triggers_lifted():
+        prev = AuditEntry.objects.get(seq=5).hash
+        for entry in AuditEntry.objects.filter(seq__gte=6).order_by("seq"):
+            data = chain.entry_dict(entry)
+            data["prev_hash"] = prev
+            if entry.seq == 6:
+                data["actor"] = "mallory"
+            prev = chain.entry_hash(prev, data)
+            sql(
+                "UPDATE audit_auditentry SET actor = %s, prev_hash = %s, hash = %s WHERE seq = %s",
+                [data["actor"], data["prev_hash"], prev, entry.seq],
+            )
+
+    result = selectors.verify_chain()
+
+    assert (result.ok, result.first_bad_seq) == (False, 1)
+    assert result.reason == (
+        "the chain at #10 differs from its signed checkpoint: entries after #0 were rewritten"
+    )
+
+
+def test_a_forged_checkpoint_signature_is_reported_at_its_seq(ten_entries):
+    services.checkpoint_create()
+    with triggers_lifted():
+        sql("UPDATE audit_auditcheckpoint SET signature = %s WHERE seq = 10", ["00" * 64])
+
+    result = selectors.verify_chain()
+
+    assert (result.ok, result.first_bad_seq, result.entries_checked) == (False, 10, 10)
+    assert result.reason.startswith("checkpoint #10: its signature does not verify")
+
+
+def test_verify_audit_is_itself_audited_with_the_system_actor(ten_entries, audit_log):
+    verify_audit()
+
+    [entry] = audit_log(action="audit.verify")
+    assert (entry.actor, entry.outcome) == ("system:manage.py verify_audit", "success")
+    assert entry.details == {"entries_checked": 10, "first_bad_seq": None, "reason": ""}
+
+
+def test_a_failed_verification_is_audited_as_a_failure(ten_entries, audit_log):
+    with triggers_lifted():
+        sql("DELETE FROM audit_auditentry WHERE seq = 2")
+    verify_audit()
+
+    [entry] = audit_log(action="audit.verify")
+    assert entry.outcome == "failure"
+    assert entry.details["first_bad_seq"] == 2
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(ten_entries, capsys):
+    verify_audit()
+    assert capsys.readouterr().err == ""
+
+
+def test_a_progress_bar_on_a_terminal(ten_entries, monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    verify_audit()
+    assert "10/10 entries" in terminal.getvalue()
