@@ -168,9 +168,10 @@ class EncryptingUploadHandler(FileUploadHandler):
         return self.result
 
     def upload_interrupted(self):
-        """The body ended inside the file part (a truncated or malformed upload)."""
-        self.interrupted = True
-        self.discard()
+        """The body ended inside a file part (Django also calls this after a skipped part)."""
+        if self._enc is not None:  # ours was still streaming in: a truncated upload
+            self.interrupted = True
+            self.discard()
 
     # --- helpers -----------------------------------------------------------------------------
 
