@@ -8,6 +8,7 @@ from workinggroup import api
 
 api_v1 = [
     path("me/", api.me, name="me"),
+    path("", include("cases.attachment_urls")),
 ]
 
 urlpatterns = [
