@@ -204,7 +204,7 @@ def test_a_failure_answer_says_what_happened_without_detail(stored, client):
     )
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_failure_is_committed_although_the_response_failed(stored, client):
     attachment, path, _ = stored()
     flip(path, H + 2 * FULL + 3)

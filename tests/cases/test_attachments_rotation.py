@@ -302,7 +302,7 @@ def test_keyring_check_headers_finds_a_tampered_object(files):
 
 
 @pytest.mark.services
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_rotation_under_load(postgres, make_case, us_investigator):
     case = make_case("US")
     client = APIClient()
