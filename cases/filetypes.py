@@ -147,9 +147,15 @@ def sniff(head: bytes, *, complete: bool) -> str:
         return "ole"
     if head.startswith(b"ID3"):
         return "mp3"
-    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
-        # MPEG audio frame sync; layer bits 00 mean an ADTS (AAC) stream.
-        return "aac" if head[1] & 0x06 == 0 else "mp3"
+    if len(head) >= 3 and head[0] == 0xFF:
+        b1, b2 = head[1], head[2]
+        if b1 & 0xF6 == 0xF0:  # ADTS: 12-bit sync, layer 00
+            return "aac"
+        # MPEG Layer III frame: 11-bit sync, a real version, bitrate and sample rate
+        # (stricter than the sync alone, which a UTF-16 byte order mark also matches).
+        if (b1 & 0xE6 == 0xE2 and (b1 >> 3) & 3 != 1 and b2 >> 4 not in (0, 15)
+                and (b2 >> 2) & 3 != 3):
+            return "mp3"
     if head.startswith(b"OggS"):
         return "ogg"
     if head.startswith(b"fLaC"):
