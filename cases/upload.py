@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import queue
+import threading
 import uuid
 
+from django.conf import settings
 from django.core.files.storage import Storage
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopUpload
 
@@ -21,9 +24,9 @@ from cases.attachment_storage import delete_quietly, open_for_writing
 from cases.crypto import StreamEncryptor
 
 FIELD_NAME = "file"
-# Django's parser reads the body in chunks of this size. 1 MiB measured ~25% faster than
-# Django's 64 KiB on a 1 GiB upload (docs/PERFORMANCE.md); memory stays a few MiB.
-UPLOAD_CHUNK_SIZE = 1024 * 1024
+# Django's parser hands the file over in chunks of this size (its default is 64 KiB). With
+# the helper thread's queue this bounds an upload's memory to a few MiB (docs/PERFORMANCE.md).
+UPLOAD_CHUNK_SIZE = 256 * 1024
 
 
 class UploadRefused(Exception):
@@ -64,6 +67,70 @@ class EncryptedUpload:
         """Django closes request.FILES at the end of the request; nothing is open here."""
 
 
+class _EncryptingSink:
+    """Encrypts chunks and writes the ciphertext; threaded, on a helper thread.
+
+    SHA-256 and AES-GCM release the GIL, so on the helper thread they run while the request
+    thread reads and parses the next chunk. The queue holds at most QUEUE_DEPTH chunks.
+    """
+
+    QUEUE_DEPTH = 4
+
+    def __init__(self, encryptor: StreamEncryptor, out, *, threaded: bool):
+        self.encryptor, self._out = encryptor, out
+        self._error: BaseException | None = None
+        self._queue = self._thread = None
+        out.write(encryptor.header_bytes)
+        if threaded:
+            self._queue = queue.Queue(maxsize=self.QUEUE_DEPTH)
+            self._thread = threading.Thread(target=self._work, name="wgxa-encrypt",
+                                            daemon=True)
+            self._thread.start()
+
+    def _encrypt(self, chunk) -> None:
+        ciphertext = self.encryptor.update(chunk)
+        if ciphertext:
+            self._out.write(ciphertext)
+
+    def _work(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            if self._error is None:  # after a failure, keep draining so feed() never blocks
+                try:
+                    self._encrypt(chunk)
+                except BaseException as exc:
+                    self._error = exc
+
+    def feed(self, chunk) -> None:
+        if self._queue is None:
+            return self._encrypt(chunk)
+        if self._error is not None:
+            raise self._error
+        self._queue.put(chunk)
+
+    def _stop_helper(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            raise self._error
+
+    def finish(self) -> None:
+        """Wait for the helper, write the final segment and close the object."""
+        self._stop_helper()
+        self._out.write(self.encryptor.finish())
+        self._out.close()
+
+    def abort(self) -> None:
+        """Stop without finishing (the caller deletes the object)."""
+        try:
+            self._stop_helper()
+        except BaseException:
+            pass
+        finally:
+            self._out.close()
+
+
 class DiscardFileUploadHandler(FileUploadHandler):
     """The default handler everywhere: file parts are skipped, never stored in any form."""
 
@@ -89,13 +156,13 @@ class EncryptingUploadHandler(FileUploadHandler):
 
     def __init__(self, request=None):
         super().__init__(request)
+        self.chunk_size = getattr(settings, "ATTACHMENT_UPLOAD_CHUNK_SIZE", UPLOAD_CHUNK_SIZE)
         self.target: UploadTarget | None = None
         self.result: EncryptedUpload | None = None
         self.refusal: UploadRefused | None = None
         self.files_seen = 0
         self.interrupted = False
-        self._out = None
-        self._enc: StreamEncryptor | None = None
+        self._sink: _EncryptingSink | None = None
         self._head = bytearray()
         self._text = None  # incremental UTF-8 decoder while the file may still be text
         self._filename = ""
@@ -121,14 +188,16 @@ class EncryptingUploadHandler(FileUploadHandler):
         self._filename = filetypes.sanitise_filename(file_name)
         self._text = codecs.getincrementaldecoder("utf-8")()
         target = self.target
-        self._out = open_for_writing(target.storage, target.storage_name)
-        self._enc = StreamEncryptor(
+        encryptor = StreamEncryptor(
             attachment_id=target.attachment_id, kek=target.kek, key_id=target.key_id
         )
-        self._out.write(self._enc.header_bytes)
+        self._sink = _EncryptingSink(
+            encryptor, open_for_writing(target.storage, target.storage_name),
+            threaded=getattr(settings, "ATTACHMENT_UPLOAD_THREADED", True),
+        )
 
     def receive_data_chunk(self, raw_data, start):
-        if self._enc is None:
+        if self._sink is None:
             return None
         if start + len(raw_data) > self.target.max_bytes:
             self._refuse(413, "too_large", f"the file is larger than the limit of "
@@ -138,23 +207,25 @@ class EncryptingUploadHandler(FileUploadHandler):
             if len(self._head) == filetypes.HEAD_SIZE:
                 self._check_type(complete=False)  # refuse early, not after 100 MiB
         self._feed_text(raw_data)
-        ciphertext = self._enc.update(raw_data)
-        if ciphertext:
-            self._out.write(ciphertext)
+        self._sink.feed(raw_data)
         return None
 
     def file_complete(self, file_size):
-        if self._enc is None:
+        if self._sink is None:
             return None
         self._feed_text(b"", final=True)
         try:
             content_type, filename = self._check_type(complete=True, stop=False)
         except UploadRefused:
             return None
-        self._out.write(self._enc.finish())
-        self._out.close()
-        self._out = None
-        enc, self._enc = self._enc, None
+        sink, self._sink = self._sink, None
+        try:
+            sink.finish()
+        except BaseException:
+            self._sink = sink
+            self.discard()
+            raise
+        enc = sink.encryptor
         self.result = EncryptedUpload(
             attachment_id=self.target.attachment_id,
             storage_name=self.target.storage_name,
@@ -169,7 +240,7 @@ class EncryptingUploadHandler(FileUploadHandler):
 
     def upload_interrupted(self):
         """The body ended inside a file part (Django also calls this after a skipped part)."""
-        if self._enc is not None:  # ours was still streaming in: a truncated upload
+        if self._sink is not None:  # ours was still streaming in: a truncated upload
             self.interrupted = True
             self.discard()
 
@@ -177,12 +248,9 @@ class EncryptingUploadHandler(FileUploadHandler):
 
     def discard(self) -> None:
         """Close and delete whatever ciphertext this handler wrote; safe to call twice."""
-        self._enc = None
-        if self._out is not None:
-            try:
-                self._out.close()
-            finally:
-                self._out = None
+        sink, self._sink = self._sink, None
+        if sink is not None:
+            sink.abort()
         if self.target is not None and self.files_seen and not self._kept:
             delete_quietly(self.target.storage, self.target.storage_name)
         self.result = None

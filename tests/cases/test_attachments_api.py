@@ -318,3 +318,45 @@ def test_malformed_multipart_bodies_are_400_and_leave_nothing(make_case, us_inve
     assert_nothing_kept(case, storage_root)
     reasons = [e.details["reason"] for e in audit_log(action="attachment.upload")]
     assert reasons == ["truncated", "malformed", "several_files", "no_file", "not_multipart"]
+
+
+@pytest.mark.parametrize("threaded", [True, False])
+def test_a_storage_failure_mid_upload_fails_it_and_leaves_nothing(threaded, make_case,
+                                                                  us_investigator, api,
+                                                                  settings, storage_root,
+                                                                  monkeypatch):
+    from cases import upload as upload_module
+
+    settings.ATTACHMENT_UPLOAD_THREADED = threaded
+    opened = upload_module.open_for_writing
+
+    class DiskFull:
+        def __init__(self, fh):
+            self.fh, self.written = fh, 0
+
+        def write(self, data):
+            self.written += len(data)
+            if self.written > 3 * SEG:
+                raise OSError(28, "No space left on device")
+            return self.fh.write(data)
+
+        def close(self):
+            self.fh.close()
+
+    monkeypatch.setattr(upload_module, "open_for_writing",
+                        lambda storage, name: DiskFull(opened(storage, name)))
+    case = make_case("US")
+    client = api(us_investigator)
+    client.raise_request_exception = False
+    body, content_type = multipart(("file", "a.pdf", pdf_bytes(40 * SEG)))
+    response = client.post(UPLOADS.format(case.pk), data=body, content_type=content_type)
+    assert response.status_code == 500
+    assert_nothing_kept(case, storage_root)
+
+
+def test_uploads_work_without_the_helper_thread(make_case, us_investigator, upload, download,
+                                                settings):
+    settings.ATTACHMENT_UPLOAD_THREADED = False
+    data = pdf_bytes(5 * SEG + 7)
+    created = upload(us_investigator, make_case("US"), data)
+    assert download(us_investigator, created.json()["id"])[1] == data

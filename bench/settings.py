@@ -1,0 +1,19 @@
+"""Bench-only settings: the project's, plus the plain FileField endpoint (never shipped)."""
+
+import os
+
+from workinggroup.settings import *  # noqa: F403
+from workinggroup.settings import INSTALLED_APPS
+
+INSTALLED_APPS = [*INSTALLED_APPS, "bench.plainupload"]
+ROOT_URLCONF = "bench.urls"
+# The plain endpoint gets Django's stock handlers (memory, then a temporary file); the
+# attachment endpoint installs its own encrypting handler whatever this says.
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
+# Tuning experiments (docs/PERFORMANCE.md): chunk size and the helper thread.
+ATTACHMENT_UPLOAD_CHUNK_SIZE = int(os.environ.get("BENCH_UPLOAD_CHUNK_SIZE", 256 * 1024))
+ATTACHMENT_UPLOAD_THREADED = os.environ.get("BENCH_UPLOAD_THREADED", "1") == "1"
