@@ -10,6 +10,7 @@ from urllib.parse import quote
 from django.core.exceptions import SuspiciousOperation
 from django.http import QueryDict, StreamingHttpResponse
 from django.urls import reverse
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -87,6 +88,13 @@ class UploadSessionAuthentication(SessionAuthentication):
         super().enforce_csrf(_BodylessRequest(request))
 
 
+class UploadSessionScheme(SessionScheme):
+    """The session cookie, with the CSRF token in the X-CSRFToken header (OpenAPI schema)."""
+
+    target_class = UploadSessionAuthentication
+    name = "cookieAuthCsrfHeader"
+
+
 class IgnoreClientContentNegotiation(BaseContentNegotiation):
     """The content endpoint sends the file whatever Accept says (errors stay JSON)."""
 
@@ -104,6 +112,7 @@ class CaseAttachmentsView(GenericAPIView):
     """A case's evidence files: list (holders of `full`), upload (owner-country investigators)."""
 
     serializer_class = AttachmentSerializer
+    queryset = Attachment.objects.none()  # for the schema; reads go through attachments_for
     parser_classes = [MultiPartParser]
     authentication_classes = [TokenAuthentication, UploadSessionAuthentication]
 

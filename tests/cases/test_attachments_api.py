@@ -360,3 +360,13 @@ def test_uploads_work_without_the_helper_thread(make_case, us_investigator, uplo
     data = pdf_bytes(5 * SEG + 7)
     created = upload(us_investigator, make_case("US"), data)
     assert download(us_investigator, created.json()["id"])[1] == data
+
+
+def test_the_schema_describes_the_endpoints_without_warnings(db, tmp_path):
+    from django.core.management import call_command
+
+    schema = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(schema))
+    text = schema.read_text()
+    assert "/api/v1/cases/{case_id}/attachments/:" in text
+    assert "multipart/form-data" in text and "format: binary" in text
