@@ -14,6 +14,6 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
-# Tuning experiments (docs/PERFORMANCE.md): chunk size and the helper thread.
-ATTACHMENT_UPLOAD_CHUNK_SIZE = int(os.environ.get("BENCH_UPLOAD_CHUNK_SIZE", 256 * 1024))
-ATTACHMENT_UPLOAD_THREADED = os.environ.get("BENCH_UPLOAD_THREADED", "1") == "1"
+# Tuning experiments (docs/PERFORMANCE.md); ATTACHMENT_UPLOAD_THREADED comes from the env.
+if os.environ.get("BENCH_UPLOAD_CHUNK_SIZE"):
+    ATTACHMENT_UPLOAD_CHUNK_SIZE = int(os.environ["BENCH_UPLOAD_CHUNK_SIZE"])

@@ -24,9 +24,6 @@ from cases.attachment_storage import delete_quietly, open_for_writing
 from cases.crypto import StreamEncryptor
 
 FIELD_NAME = "file"
-# Django's parser hands the file over in chunks of this size (its default is 64 KiB). With
-# the helper thread's queue this bounds an upload's memory to a few MiB (docs/PERFORMANCE.md).
-UPLOAD_CHUNK_SIZE = 256 * 1024
 
 
 class UploadRefused(Exception):
@@ -152,11 +149,10 @@ class EncryptingUploadHandler(FileUploadHandler):
     the partial ciphertext; the view reads `result`, `refusal` and `files_seen` afterwards.
     """
 
-    chunk_size = UPLOAD_CHUNK_SIZE
-
     def __init__(self, request=None):
         super().__init__(request)
-        self.chunk_size = getattr(settings, "ATTACHMENT_UPLOAD_CHUNK_SIZE", UPLOAD_CHUNK_SIZE)
+        # Django's parser hands the file over in chunks of this size (its default: 64 KiB).
+        self.chunk_size = settings.ATTACHMENT_UPLOAD_CHUNK_SIZE
         self.target: UploadTarget | None = None
         self.result: EncryptedUpload | None = None
         self.refusal: UploadRefused | None = None
@@ -193,7 +189,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         )
         self._sink = _EncryptingSink(
             encryptor, open_for_writing(target.storage, target.storage_name),
-            threaded=getattr(settings, "ATTACHMENT_UPLOAD_THREADED", True),
+            threaded=settings.ATTACHMENT_UPLOAD_THREADED,
         )
 
     def receive_data_chunk(self, raw_data, start):
