@@ -268,10 +268,11 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=100 * 1024 * 1024)
-# Uploads are read in chunks of this size and encrypted on a helper thread, which overlaps
-# hashing with reading (faster single uploads, ~10% more CPU; docs/PERFORMANCE.md). Turn
+# Uploads are read in chunks of this size (gunicorn receives at most 1 MiB per recv(), and
+# smaller reads make it re-copy its buffer) and encrypted on a helper thread, which overlaps
+# hashing with reading: faster single uploads for ~10% more CPU (docs/PERFORMANCE.md). Turn
 # it off when many concurrent uploads keep every core busy anyway.
-ATTACHMENT_UPLOAD_CHUNK_SIZE = 256 * 1024
+ATTACHMENT_UPLOAD_CHUNK_SIZE = 1024 * 1024
 ATTACHMENT_UPLOAD_THREADED = env.bool("ATTACHMENT_UPLOAD_THREADED", default=True)
 # No endpoint but the attachment upload accepts files, and that one installs its own
 # encrypting handler: everywhere else file parts are dropped, so Django's temporary-file
