@@ -67,9 +67,10 @@ class EncryptedUpload:
 class _EncryptingSink:
     """Encrypts chunks and writes the ciphertext; threaded, on a helper thread.
 
-    SHA-256 and AES-GCM release the GIL, so on the helper thread they run while the request
-    thread reads and parses the next chunk: double buffering, one chunk queued at most
-    (deeper queues measured no faster and cost a MiB of memory per chunk).
+    Threaded (settings.ATTACHMENT_UPLOAD_THREADED, off by default): SHA-256 and AES-GCM
+    release the GIL, so on the helper thread they run while the request thread reads and
+    parses the next chunk; double buffering, one chunk queued at most (deeper queues
+    measured no faster and cost a MiB of memory per chunk).
     """
 
     QUEUE_DEPTH = 1

@@ -268,12 +268,12 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=100 * 1024 * 1024)
-# Uploads are read in chunks of this size (gunicorn receives at most 1 MiB per recv(), and
-# smaller reads make it re-copy its buffer) and encrypted on a helper thread, which overlaps
-# hashing with reading: faster single uploads for ~10% more CPU (docs/PERFORMANCE.md). Turn
-# it off when many concurrent uploads keep every core busy anyway.
+# Uploads are read in chunks of this size: gunicorn receives at most 1 MiB per recv(), and
+# smaller reads make it re-copy its buffer (docs/PERFORMANCE.md). With THREADED a helper
+# thread encrypts while the next chunk is read: ~10% faster single uploads on a host with
+# an idle core, for ~10% more CPU and ~6 MiB more memory per upload.
 ATTACHMENT_UPLOAD_CHUNK_SIZE = 1024 * 1024
-ATTACHMENT_UPLOAD_THREADED = env.bool("ATTACHMENT_UPLOAD_THREADED", default=True)
+ATTACHMENT_UPLOAD_THREADED = env.bool("ATTACHMENT_UPLOAD_THREADED", default=False)
 # No endpoint but the attachment upload accepts files, and that one installs its own
 # encrypting handler: everywhere else file parts are dropped, so Django's temporary-file
 # handler can never write an upload's plaintext to disk.

@@ -354,9 +354,9 @@ def test_a_storage_failure_mid_upload_fails_it_and_leaves_nothing(threaded, make
     assert_nothing_kept(case, storage_root)
 
 
-def test_uploads_work_without_the_helper_thread(make_case, us_investigator, upload, download,
-                                                settings):
-    settings.ATTACHMENT_UPLOAD_THREADED = False
+def test_uploads_work_with_the_helper_thread(make_case, us_investigator, upload, download,
+                                             settings):
+    settings.ATTACHMENT_UPLOAD_THREADED = True
     data = pdf_bytes(5 * SEG + 7)
     created = upload(us_investigator, make_case("US"), data)
     assert download(us_investigator, created.json()["id"])[1] == data
