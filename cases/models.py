@@ -261,3 +261,40 @@ class Identifier(models.Model):
 
     def __str__(self):
         return f"{self.identifier_type} identifier"
+
+
+class Attachment(models.Model):
+    """An evidence file of a case: metadata here, only ciphertext (WGXA v1) in storage.
+
+    `key_id` and `wrapped_key` copy the object's header, so the database alone says which
+    key-encryption key each file needs (rotation and retirement read it) and a download can
+    refuse an object whose header is not the one this row was written with. Attachments are
+    immutable: a new upload is a new row with a new id.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # PROTECT: evidence never disappears as a side effect of deleting its case.
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256 of the plaintext"), max_length=64)
+    storage_name = models.CharField(max_length=255, unique=True)
+    key_id = models.CharField(max_length=32)
+    wrapped_key = models.BinaryField(max_length=40)
+    format_version = models.PositiveSmallIntegerField(default=1)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        indexes = [
+            models.Index(fields=["case", "uploaded_at"]),
+            # Rotation asks "which files are not yet under the primary key" per key id.
+            models.Index(fields=["key_id"]),
+        ]
+
+    def __str__(self):
+        return f"attachment {self.id}"

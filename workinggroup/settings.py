@@ -374,6 +374,42 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=100 * 1024 * 1024)
+# Uploads are read in chunks of this size: gunicorn receives at most 1 MiB per recv(), and
+# smaller reads make it re-copy its buffer (docs/PERFORMANCE.md). With THREADED a helper
+# thread encrypts while the next chunk is read: ~10% faster single uploads on a host with
+# an idle core, for ~10% more CPU and ~6 MiB more memory per upload.
+ATTACHMENT_UPLOAD_CHUNK_SIZE = 1024 * 1024
+ATTACHMENT_UPLOAD_THREADED = env.bool("ATTACHMENT_UPLOAD_THREADED", default=False)
+# No endpoint but the attachment upload accepts files, and that one installs its own
+# encrypting handler: everywhere else file parts are dropped, so Django's temporary-file
+# handler can never write an upload's plaintext to disk.
+FILE_UPLOAD_HANDLERS = ["cases.upload.DiscardFileUploadHandler"]
+
+# WG_STORAGE=s3: attachments in an S3-compatible bucket through django-storages (needs boto3,
+# which the filesystem default does not install). Only ciphertext is ever stored.
+WG_STORAGE = env.str("WG_STORAGE", default="filesystem")
+if WG_STORAGE == "s3":
+    import importlib.util
+
+    if importlib.util.find_spec("boto3") is None:
+        raise ImproperlyConfigured("WG_STORAGE=s3 needs boto3: pip install 'boto3>=1.35'")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "access_key": _secret("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": _secret("AWS_SECRET_ACCESS_KEY") or None,
+            "location": env.str("AWS_LOCATION", default=""),
+            "file_overwrite": False,
+            "default_acl": None,
+            # Reads spool ciphertext beyond 8 MiB to FILE_UPLOAD_TEMP_DIR instead of memory.
+            "max_memory_size": 8 * 1024 * 1024,
+        },
+    }
+elif WG_STORAGE != "filesystem":
+    raise ImproperlyConfigured("WG_STORAGE: choose filesystem (default) or s3")
 
 # --- Language and time ---------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("cases.urls")),
     path("", include("sharing.urls")),
     path("audit/", include("audit.urls")),
+    path("", include("cases.attachment_urls")),
 ]
 
 urlpatterns = [

@@ -5,12 +5,16 @@ rolled back at its end; each test runs in a savepoint inside it (pytest-django s
 higher-scoped transactions), so a matrix of many tests costs one set-up.
 """
 
+import os
+import secrets
+import uuid
+
 import pytest
 from django.db import transaction
 
 from cases import permissions, services
 from cases.models import SubjectRole
-from workinggroup import members
+from workinggroup import keyring, members
 from workinggroup.models import Country, User
 
 COUNTRIES = ("US", "GT", "MX")
@@ -94,3 +98,100 @@ def module_world(django_db_setup, django_db_blocker, persona_password_hash):
             world = World(persona_password_hash)
             yield world
             transaction.set_rollback(True)
+
+
+# --- Attachments -----------------------------------------------------------------------------
+
+UPLOADS = "/api/v1/cases/{}/attachments/"
+CONTENT = "/api/v1/attachments/{}/content/"
+SEG = 64 * 1024
+
+
+@pytest.fixture
+def wg_keyring(tmp_path, settings):
+    """A fresh keyring file for this test (rotation rewrites it), loaded in this process."""
+    path = tmp_path / "keyring.json"
+    keyring.write(path, keyring.generate())
+    settings.WG_KEYRING = str(path)
+    keyring.reload()
+    yield path
+    keyring.get_keyring.cache_clear()
+
+
+@pytest.fixture
+def make_case(make_case):
+    """make_case("US", shares={"MX": "full"}): a case through case_create, and partner scopes
+    granted through the permissions module (the share flow itself is tested in sharing)."""
+
+    def build(country="US", shares=None, **fields):
+        case = make_case(country, **fields)
+        for partner, scope in (shares or {}).items():
+            permissions.set_country_grants(case, partner, permissions.SCOPES[scope])
+        return case
+
+    return build
+
+
+def multipart(*parts, boundary=None):
+    """(body, content type) for parts given as (field, filename or None, bytes)."""
+    boundary = boundary or f"wgx{secrets.token_hex(12)}"
+    chunks = []
+    for field, filename, data in parts:
+        disposition = f'form-data; name="{field}"'
+        if filename is not None:
+            disposition += f'; filename="{filename}"'
+        chunks.append(
+            f"--{boundary}\r\nContent-Disposition: {disposition}\r\n"
+            f"Content-Type: application/octet-stream\r\n\r\n".encode()
+            + data + b"\r\n"
+        )
+    chunks.append(f"--{boundary}--\r\n".encode())
+    return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
+
+
+def pdf_bytes(size: int) -> bytes:
+    """A PDF-looking file of exactly `size` bytes (random after the magic)."""
+    head = b"%PDF-1.7\n"
+    if size <= len(head):
+        return head[:size]
+    return head + os.urandom(size - len(head))
+
+
+@pytest.fixture
+def upload(api):
+    """upload(user, case, data, filename="evidence.pdf") -> the API response."""
+
+    def send(user, case, data, filename="evidence.pdf", client=None):
+        body, content_type = multipart(("file", filename, data))
+        return (client or api(user)).post(
+            UPLOADS.format(case.pk), data=body, content_type=content_type
+        )
+
+    return send
+
+
+@pytest.fixture
+def download(api):
+    """download(user, attachment_id) -> (response, body bytes or None when not streaming)."""
+
+    def fetch(user, attachment_id, client=None):
+        response = (client or api(user)).get(CONTENT.format(attachment_id))
+        if not response.streaming:
+            return response, None
+        return response, b"".join(response.streaming_content)
+
+    return fetch
+
+
+def storage_files(root):
+    """Every file under the storage folder, as paths."""
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def storage_root(tmp_path):
+    return tmp_path / "storage"
+
+
+def new_id():
+    return uuid.uuid4()

@@ -1,0 +1,1 @@
+"""Bench-only app: the unencrypted FileField upload the attachment benchmark compares with."""

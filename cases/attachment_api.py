@@ -1,0 +1,214 @@
+"""Attachment endpoints: list and upload a case's evidence files, stream one file's content.
+
+GET/POST /api/v1/cases/{id}/attachments/ and GET /api/v1/attachments/{id}/content/. The
+views parse and render; cases.attachments decides who may do what and does it.
+"""
+
+import unicodedata
+from urllib.parse import quote
+
+from django.core.exceptions import SuspiciousOperation
+from django.http import QueryDict, StreamingHttpResponse
+from django.urls import reverse
+from drf_spectacular.authentication import SessionScheme
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import APIException, ParseError, UnsupportedMediaType
+from rest_framework.generics import GenericAPIView
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases import attachments
+from cases.crypto import AttachmentIntegrityError
+from cases.models import Attachment
+from cases.upload import EncryptingUploadHandler, UploadRefused
+from workinggroup.authentication import TokenAuthentication
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    """Metadata only: key ids, wrapped keys and storage names never leave the server."""
+
+    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    content_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = [
+            "id", "case", "filename", "content_type", "size", "sha256",
+            "uploaded_by", "uploaded_at", "content_url",
+        ]
+        read_only_fields = fields
+
+    def get_content_url(self, obj) -> str:
+        return reverse("attachment-content", args=[obj.pk])
+
+
+class UploadError(APIException):
+    """An UploadRefused as an API answer (400, 413, 415 or 503)."""
+
+    def __init__(self, refusal: UploadRefused):
+        super().__init__(detail=str(refusal), code=refusal.reason)
+        self.status_code = refusal.status
+
+
+class IntegrityFailure(APIException):
+    status_code = 500
+    default_detail = (
+        "The file failed its integrity check and was not sent; the incident is logged."
+    )
+    default_code = "integrity_failure"
+
+
+class _BodylessRequest:
+    """The request as the CSRF check sees it: an empty form, so the body stays unread."""
+
+    def __init__(self, request):
+        self._request = request
+
+    @property
+    def POST(self):  # noqa: N802 (Django's name)
+        return QueryDict()
+
+    def __getattr__(self, name):
+        return getattr(self._request, name)
+
+
+class UploadSessionAuthentication(SessionAuthentication):
+    """Session sign-in for uploads, with the CSRF token taken from the X-CSRFToken header.
+
+    Django's CSRF check looks for a form field first, which would parse the multipart body
+    before the access checks and before the encrypting handler is armed.
+    """
+
+    def enforce_csrf(self, request):
+        super().enforce_csrf(_BodylessRequest(request))
+
+
+class UploadSessionScheme(SessionScheme):
+    """The session cookie, with the CSRF token in the X-CSRFToken header (OpenAPI schema)."""
+
+    target_class = UploadSessionAuthentication
+    name = "cookieAuthCsrfHeader"
+
+
+class IgnoreClientContentNegotiation(BaseContentNegotiation):
+    """The content endpoint sends the file whatever Accept says (errors stay JSON)."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+UPLOAD_REQUEST = inline_serializer("AttachmentUpload", {"file": serializers.FileField()})
+
+
+class CaseAttachmentsView(GenericAPIView):
+    """A case's evidence files: list (holders of `full`), upload (owner-country investigators)."""
+
+    serializer_class = AttachmentSerializer
+    queryset = Attachment.objects.none()  # for the schema; reads go through attachments_for
+    parser_classes = [MultiPartParser]
+    authentication_classes = [TokenAuthentication, UploadSessionAuthentication]
+
+    def initialize_request(self, request, *args, **kwargs):
+        if request.method == "POST":
+            # Before anything can read the body: the encrypting handler alone, still unarmed.
+            request.upload_handlers = [EncryptingUploadHandler(request)]
+        return super().initialize_request(request, *args, **kwargs)
+
+    @extend_schema(responses=AttachmentSerializer(many=True))
+    def get(self, request, case_id):
+        """List a case's attachments (metadata); needs `full` on the case."""
+        queryset = attachments.attachments_for(user=request.user, case_id=case_id)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": UPLOAD_REQUEST},
+        responses={201: AttachmentSerializer, 400: None, 403: None, 404: None, 413: None,
+                   415: None},
+    )
+    def post(self, request, case_id):
+        """Upload one file (multipart field `file`), encrypted as it arrives."""
+        case = attachments.case_for_upload(user=request.user, case_id=case_id)
+
+        def read_body():
+            try:
+                request.FILES  # noqa: B018 (parses the body through the handler)
+            except (ParseError, SuspiciousOperation) as exc:
+                raise UploadRefused(400, "malformed", f"malformed multipart body: {exc}") from None
+            except UnsupportedMediaType:
+                raise UploadRefused(
+                    415, "not_multipart", "send the file as multipart/form-data"
+                ) from None
+
+        try:
+            attachment = attachments.attachment_upload(
+                case=case,
+                actor=request.user,
+                handler=request._request.upload_handlers[0],
+                content_length=_content_length(request),
+                read_body=read_body,
+            )
+        except UploadRefused as refusal:
+            raise UploadError(refusal) from None
+        data = AttachmentSerializer(attachment).data
+        return Response(data, status=201, headers={"Location": data["content_url"]})
+
+
+class AttachmentContentView(APIView):
+    """The decrypted file, streamed; needs `full_with_files` on its case (or ownership)."""
+
+    http_method_names = ["get"]
+    content_negotiation_class = IgnoreClientContentNegotiation
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY),
+            403: None, 404: None, 500: None,
+        }
+    )
+    def get(self, request, attachment_id):
+        attachment = attachments.attachment_for_download(
+            user=request.user, attachment_id=attachment_id
+        )
+        try:
+            attachment, body = attachments.attachment_open(
+                user=request.user, attachment=attachment
+            )
+        except AttachmentIntegrityError:
+            raise IntegrityFailure() from None
+        content_type = attachment.content_type
+        if content_type.startswith("text/"):
+            content_type += "; charset=utf-8"
+        response = StreamingHttpResponse(body, content_type=content_type)
+        response["Content-Length"] = str(attachment.size)
+        response["Content-Disposition"] = content_disposition(attachment.filename)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "no-store"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
+
+
+def _content_length(request) -> int:
+    try:
+        return max(0, int(request.META.get("CONTENT_LENGTH") or 0))
+    except ValueError:
+        return 0
+
+
+def content_disposition(filename: str) -> str:
+    """`attachment` with an ASCII fallback name and, if needed, RFC 6266 `filename*`."""
+    fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    fallback = "".join(ch for ch in fallback if ch.isprintable() and ch not in '"\\')
+    fallback = fallback.strip(" .") or "attachment"
+    value = f'attachment; filename="{fallback}"'
+    if fallback != filename:
+        value += f"; filename*=UTF-8''{quote(filename, safe='')}"
+    return value

@@ -1,0 +1,44 @@
+"""Where attachment ciphertext lives: Django's default storage, one object per version.
+
+An object is written once under a fresh name and never changed; rotation writes a new
+object and moves the row to it, so a reader always sees one whole, valid version.
+"""
+
+import os
+import secrets
+import uuid
+
+from django.core.files.storage import Storage, default_storage
+
+
+def attachment_storage() -> Storage:
+    """The storage that holds attachment objects (STORAGES["default"])."""
+    return default_storage
+
+
+def new_storage_name(attachment_id: uuid.UUID) -> str:
+    """A fresh object name: sharded by id, with a random suffix per version."""
+    return f"wgxa/{attachment_id.hex[:2]}/{attachment_id}-{secrets.token_hex(4)}.wgxa"
+
+
+def open_for_writing(storage: Storage, name: str):
+    """A binary file object that writes the named object, streaming.
+
+    On a local filesystem the file is created exclusively with mode 0600, so a name is never
+    written twice; other storages (S3 through django-storages) stream with `open(name, "wb")`.
+    """
+    try:
+        path = storage.path(name)
+    except NotImplementedError:
+        return storage.open(name, "wb")
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    return os.fdopen(fd, "wb")
+
+
+def delete_quietly(storage: Storage, name: str) -> None:
+    """Remove an object that must not stay (a refused upload, a superseded version)."""
+    try:
+        storage.delete(name)
+    except FileNotFoundError:
+        pass
