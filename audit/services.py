@@ -154,6 +154,8 @@ def trigger_drain():
     """
     from audit.tasks import drain_outbox as drain_task
 
+    if _trigger.owed():
+        return  # a request is owed and has not started: it will follow this commit
     if not settings.BROKER_CONFIGURED or drain_task.app.conf.task_always_eager:
         request_drain()
     else:
@@ -210,9 +212,10 @@ class _TriggerThread:
         self._idle.set()
         self._thread = None
 
+    def owed(self) -> bool:
+        return self._owed.is_set()
+
     def owe(self) -> None:
-        if self._owed.is_set():  # a request is owed and has not started: it will follow us
-            return
         with self._lock:
             self._idle.clear()
             self._owed.set()
