@@ -30,8 +30,8 @@ DRAIN_PENDING_KEY = "audit:drain-pending"
 DRAIN_PENDING_SECONDS = 30
 DEFAULT_BATCH_SIZE = 2000
 
-DRAIN_COALESCE_SECONDS = 0.1  # a queued drain starts this much later, to drain a batch
-TRIGGER_GATHER_SECONDS = 0.02  # commits of a process gather this long into one request
+DRAIN_COALESCE_SECONDS = 0.25  # a queued drain starts this much later, to drain a batch
+TRIGGER_GATHER_SECONDS = 0.05  # commits of a process gather this long into one request
 
 _process_lock = threading.Lock()  # SQLite has no advisory locks
 _broker_down_until = 0.0
