@@ -13,6 +13,9 @@ ACTIONS = {
     "auth.password_changed": "changed a password",
     "auth.sessions_ended": "sessions and tokens of a member ended",
     "auth.token_rejected": "an API token was refused (unknown, expired or revoked)",
+    "auth.password_verified": "password accepted; the TOTP step is still to come",
+    "auth.session_expired": "a session ended after 30 minutes idle or 12 hours",
+    "auth.session_ended": "a member ended one of their own sessions",
     # Members, tokens, countries, keys
     "member.create": "created a member",
     "member.update": "changed a member's country, roles or status",
@@ -49,6 +52,7 @@ ACTIONS = {
     # Hit/no-hit lookup
     "lookup.search": "searched partners' holdings for an identifier",
     "lookup.rate_limited": "a lookup was refused by the rate limit",
+    "lookup.hits_list": "a liaison listed partners' hits on their country's cases",
     # Refusals
     "access.denied": "asked for something not visible or not allowed",
     # Audit itself

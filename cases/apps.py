@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class CasesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "cases"
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from cases.selectors import clear_grant_keys
+
+        # A migrate or a test flush may recreate permission rows under new ids.
+        post_migrate.connect(clear_grant_keys, dispatch_uid="cases-clear-grant-keys")

@@ -30,12 +30,23 @@ def service_missing(reason: str):
 
 
 @pytest.fixture
-def postgres(db):
-    """Only on PostgreSQL (advisory locks, concurrency, triggers)."""
+def postgres(request):
+    """Only on PostgreSQL (advisory locks, concurrency, triggers).
+
+    Decided before any database set-up (the vendor needs no connection): a transactional
+    test skipped on SQLite must not flush the database, or the next serialized-rollback test
+    finds the groups post_migrate recreated. List it before `transactional_db`.
+    """
     from django.db import connection
 
     if connection.vendor != "postgresql":
         service_missing("this test needs PostgreSQL (set DATABASE_URL)")
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    if not transactional:
+        request.getfixturevalue("db")
     return connection
 
 
@@ -51,6 +62,19 @@ def redis_url():
     except OSError:
         service_missing(f"Redis at {parsed.hostname}:{parsed.port} is not reachable")
     return url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _light_argon2():
+    """Argon2id with light parameters while testing: production's (100 MiB, 8 lanes) take a
+    second per hash on a small box, and sign-in tests hash on every attempt. The algorithm,
+    variant and hash format stay those of production (tests/signin/test_passwords.py)."""
+    from django.contrib.auth.hashers import Argon2PasswordHasher as hasher
+
+    saved = hasher.time_cost, hasher.memory_cost, hasher.parallelism
+    hasher.time_cost, hasher.memory_cost, hasher.parallelism = 1, 1024, 1
+    yield
+    hasher.time_cost, hasher.memory_cost, hasher.parallelism = saved
 
 
 @pytest.fixture(scope="session")
@@ -94,6 +118,25 @@ def _persona(country, role):
 for _cc in COUNTRIES:
     for _role in ROLES:
         globals()[f"{_cc.lower()}_{_role}"] = _persona(_cc, _role)
+
+
+@pytest.fixture
+def make_case(make_member):
+    """make_case("US", **fields) -> a case opened through case_create by that country."""
+    from cases import services
+
+    authors = {}
+
+    def build(country="US", **fields):
+        if country not in authors:
+            authors[country] = make_member(country, "investigator",
+                                           username=f"{country.lower()}.case-author")
+        fields.setdefault("title", f"Operation Tecolote {len(authors)}")
+        fields.setdefault("summary", "Recruitment ring moving people through Tapachula")
+        fields.setdefault("case_type", "trafficking")
+        return services.case_create(actor=authors[country], **fields)
+
+    return build
 
 
 @pytest.fixture
@@ -150,6 +193,8 @@ def _audit_tables_emptied_after_transactional_tests(request):
     deletes every row; so the rows go first, with the triggers briefly lifted.
     """
     marker = request.node.get_closest_marker("django_db")
+    if "postgres" in request.fixturenames:
+        request.getfixturevalue("postgres")  # skip on SQLite before any transactional set-up
     if "transactional_db" in request.fixturenames:
         request.getfixturevalue("transactional_db")  # so this teardown runs before the flush
     elif marker is not None and marker.kwargs.get("transaction"):
@@ -192,3 +237,79 @@ def audit_log(db):
 
 
 assert settings.AUTH_USER_MODEL == "workinggroup.User"
+
+
+# --- Sign-in (MFA) -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def totp_code():
+    """totp_code(device) -> the code the member's app shows now, never one already used."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    def code(device, steps=None):
+        device.refresh_from_db()
+        totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+        totp.time = time.time()
+        if steps is None:  # the first time step the device still accepts
+            steps = max(0, device.last_t + 1 - totp.t())
+            assert steps <= device.tolerance, "no unused code left now: move the clock on"
+        totp.time += steps * device.step
+        return f"{totp.token():0{device.digits}d}"
+
+    return code
+
+
+@pytest.fixture
+def sign_in(totp_code):
+    """sign_in(client, user) walks the real sign-in (password, then enrolment or the code)
+    and returns the member's TOTP device; extra keywords go to every request."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    def walk(client, user, password=PERSONA_PASSWORD, **extra):
+        response = client.post("/signin/", {"username": user.get_username(),
+                                            "password": password}, **extra)
+        assert response.status_code == 302, "the password step failed"
+        step = response.url.split("?")[0]
+        if step == "/signin/enrol/":
+            client.get(step, **extra)
+            device = TOTPDevice.objects.get(user=user, confirmed=False)
+        else:
+            device = TOTPDevice.objects.get(user=user, confirmed=True)
+        response = client.post(step, {"code": totp_code(device)}, **extra)
+        assert response.status_code == 302 and not response.url.startswith("/signin/"), \
+            "the TOTP step failed"
+        device.refresh_from_db()
+        return device
+
+    return walk
+
+
+@pytest.fixture
+def web(db):
+    """web(user) -> a test Client whose session passed the TOTP step (pages as that member)."""
+    from django.test import Client
+    from django.utils import timezone
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from workinggroup.signin.models import MemberSession
+    from workinggroup.signin.services import SESSION_ID_KEY
+
+    def client_for(user):
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        client = Client()
+        client.force_login(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+        MemberSession.objects.filter(pk=session[SESSION_ID_KEY]).update(
+            verified_at=timezone.now()
+        )
+        return client
+
+    return client_for

@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 
 from workinggroup import members
 from workinggroup.models import ApiToken, Country, User
+from workinggroup.signin import services as signin
 
 admin.site.site_header = "Working Group Exchange administration"
 admin.site.unregister(Group)  # groups are derived from countries and roles, never hand-edited
@@ -75,7 +76,7 @@ class MemberAdmin(admin.ModelAdmin):
     list_display = ["username", "country", "role_list", "oversight", "is_active", "last_login"]
     list_filter = ["country", "is_active", "oversight"]
     search_fields = ["username", "email"]
-    actions = ["disable_members"]
+    actions = ["disable_members", "end_sessions", "release_lockout", "reset_mfa"]
 
     @admin.display(description="roles")
     def role_list(self, obj):
@@ -83,6 +84,11 @@ class MemberAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        # The form drops its password field for an existing member; so must the fieldset.
+        return [f for f in fields if f != "password"] if obj else fields
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
@@ -116,6 +122,27 @@ class MemberAdmin(admin.ModelAdmin):
         for member in queryset:
             members.member_disable(member=member, actor=request.user)
         self.message_user(request, f"Disabled {queryset.count()} member(s).", messages.SUCCESS)
+
+    @admin.action(description="End sessions: sign out everywhere and revoke every token now")
+    def end_sessions(self, request, queryset):
+        for member in queryset:
+            signin.member_sessions_end(member=member, actor=request.user)
+        self.message_user(request, f"Ended the sessions and tokens of {queryset.count()} "
+                          "member(s).", messages.SUCCESS)
+
+    @admin.action(description="Release a sign-in lockout")
+    def release_lockout(self, request, queryset):
+        released = [m.username for m in queryset
+                    if signin.member_unlock(username=m.username, actor=request.user)]
+        self.message_user(request, f"Released: {', '.join(released) or 'nobody was locked'}.",
+                          messages.SUCCESS)
+
+    @admin.action(description="Reset MFA: delete TOTP devices; the member enrols again")
+    def reset_mfa(self, request, queryset):
+        for member in queryset:
+            signin.member_reset_mfa(member=member, actor=request.user)
+        self.message_user(request, f"Reset MFA of {queryset.count()} member(s).",
+                          messages.SUCCESS)
 
     def has_delete_permission(self, request, obj=None):
         return False  # members are disabled, never deleted: the audit trail names them

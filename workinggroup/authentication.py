@@ -1,5 +1,6 @@
 """API token authentication: `Authorization: Token <key>`, looked up by its hash."""
 
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
@@ -8,8 +9,30 @@ import audit
 from workinggroup.models import ApiToken, hash_token
 
 
+def _refusal(token, now) -> str:
+    """Why a token cannot be used now, or "" when it can."""
+    if token is None:
+        return "unknown"
+    if token.revoked_at is not None:
+        return "revoked"
+    if token.expires_at <= now:
+        return "expired"
+    if token.is_idle(now):
+        return "idle"
+    if not token.user.is_active:
+        return "member disabled"
+    return ""
+
+
+def _touch(token, now) -> None:
+    """Note use for the idle limit; written at most once a minute to spare the database."""
+    interval = settings.SESSION_ACTIVITY_WRITE_SECONDS
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() >= interval:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+
+
 class TokenAuthentication(authentication.BaseAuthentication):
-    """Accepts only unexpired, unrevoked tokens of active members; anything else is 401."""
+    """Accepts only unexpired, unrevoked, recently used tokens of active members; else 401."""
 
     keyword = "Token"
 
@@ -28,11 +51,13 @@ class TokenAuthentication(authentication.BaseAuthentication):
             .filter(key_hash=hash_token(key))
             .first()
         )
-        if token is None or not token.is_usable(timezone.now()) or not token.user.is_active:
-            reason = "unknown" if token is None else "expired, revoked or member disabled"
+        now = timezone.now()
+        reason = _refusal(token, now)
+        if reason:
             audit.record("auth.token_rejected", token.user if token else None,
                          outcome="denied", reason=reason)
             raise exceptions.AuthenticationFailed("Invalid or expired token.")
+        _touch(token, now)
         return token.user, token
 
     def authenticate_header(self, request):
@@ -47,4 +72,5 @@ class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "apiKey", "in": "header", "name": "Authorization",
-                "description": "`Token <key>`; tokens expire (default 8 hours)."}
+                "description": "`Token <key>`; tokens expire (default 8 hours, at most 12) "
+                               "and die after 30 minutes unused."}

@@ -18,7 +18,8 @@ def _flatten(errors, prefix=""):
     if isinstance(errors, dict):
         out = []
         for key, value in errors.items():
-            name = "" if key == "non_field_errors" else f"{prefix}{key}"
+            # A nested serializer's non-field errors still belong to the field it sits in.
+            name = prefix.rstrip(".") if key == "non_field_errors" else f"{prefix}{key}"
             out += _flatten(value, f"{name}." if name else "")
         return out
     if isinstance(errors, list):

@@ -205,6 +205,10 @@ class Keyring:
     def lookup_key(self, key_id: str) -> bytes:
         return self._key(self._section("lookup"), key_id)
 
+    def lookup_key_ids(self) -> list[str]:
+        """Every lookup key id (two while a rotation re-indexes identifiers)."""
+        return sorted(self._section("lookup")["keys"])
+
 
 @functools.cache
 def get_keyring() -> Keyring:

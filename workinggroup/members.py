@@ -19,8 +19,8 @@ ADMINISTRATORS_GROUP = "role:administrator"
 # Model-level permissions per role. Object access to cases never comes from these: guardian
 # is always asked with accept_global_perms=False.
 ROLE_PERMISSIONS = {
-    Role.INVESTIGATOR: [],
-    Role.LIAISON: [],
+    Role.INVESTIGATOR: ["cases.add_case", "sharing.add_sharerequest", "sharing.view_sharerequest"],
+    Role.LIAISON: ["sharing.view_sharerequest", "sharing.decide_sharerequest"],
     Role.AUDITOR: ["audit.view_auditentry"],
     ADMINISTRATOR: [
         "workinggroup.add_user",
@@ -31,6 +31,8 @@ ROLE_PERMISSIONS = {
         "workinggroup.change_country",
         "workinggroup.view_apitoken",
         "workinggroup.change_apitoken",
+        "cases.view_case",  # the admin's metadata list only; the case gate ignores it
+        "sharing.view_sharerequest",  # metadata in the admin; never case content
     ],
 }
 ROLE_NAMES = [*Role.values, ADMINISTRATOR]
@@ -155,19 +157,13 @@ def member_update(*, member: User, actor, country_code, roles, oversight, is_act
 
 def member_disable(*, member: User, actor) -> None:
     """Disable a member: sign-in, every session and every token end at once."""
-    from django.contrib.sessions.models import Session
+    from workinggroup.signin.services import end_sessions_and_tokens
 
     with transaction.atomic():
         member.is_active = False
         member.save(update_fields=["is_active"])
-        tokens = ApiToken.objects.filter(user=member, revoked_at__isnull=True)
-        revoked = tokens.update(revoked_at=timezone.now())
-        # Sessions are signed blobs keyed by id; find the member's by decoding (few per box).
-        ended = 0
-        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
-            if str(session.get_decoded().get("_auth_user_id")) == str(member.pk):
-                session.delete()
-                ended += 1
+        # Sessions are found through their per-member records, not by decoding every session.
+        ended, revoked = end_sessions_and_tokens(member)
         audit.record("member.disable", actor, target=member, tokens_revoked=revoked,
                      sessions_ended=ended)
 

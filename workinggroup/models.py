@@ -1,8 +1,10 @@
 """The working group itself: partner countries, their members, and members' API tokens."""
 
+import datetime as dt
 import hashlib
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
 from django.db import models
 from django.utils import timezone
@@ -97,6 +99,7 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -106,6 +109,12 @@ class ApiToken(models.Model):
         return f"{self.prefix}… ({self.user.username})"
 
     def is_usable(self, at=None) -> bool:
-        """Neither revoked nor expired at the given moment."""
+        """Neither revoked, expired nor idle at the given moment."""
         at = at or timezone.now()
-        return self.revoked_at is None and self.expires_at > at
+        return self.revoked_at is None and self.expires_at > at and not self.is_idle(at)
+
+    def is_idle(self, at=None) -> bool:
+        """Unused for longer than API_TOKEN_IDLE_MINUTES (counted from issue if never used)."""
+        at = at or timezone.now()
+        since = self.last_used_at or self.created_at
+        return at - since > dt.timedelta(minutes=settings.API_TOKEN_IDLE_MINUTES)

@@ -80,7 +80,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "workinggroup.signin.admin_apps.MemberAdminConfig",  # django.contrib.admin, MFA required
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -91,7 +91,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
     "workinggroup",
+    "workinggroup.signin",
     "audit",
     "cases",
     "sharing",
@@ -100,14 +105,20 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "workinggroup.signin.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "audit.context.RequestContextMiddleware",
+    "workinggroup.signin.middleware.SessionLimitsMiddleware",
+    "workinggroup.signin.middleware.MfaRequiredMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "workinggroup.urls"
@@ -149,6 +160,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "workinggroup.User"
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses locked usernames before any hashing
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -165,9 +177,51 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "signin:login"
+LOGIN_REDIRECT_URL = "signin:account"
 API_TOKEN_DEFAULT_HOURS = env.int("API_TOKEN_DEFAULT_HOURS", default=8)
-API_TOKEN_MAX_HOURS = env.int("API_TOKEN_MAX_HOURS", default=24 * 30)
+# A token is a session credential too (ASVS 3.3.2 level 2): at most 12 hours, 30 minutes idle.
+API_TOKEN_MAX_HOURS = env.int("API_TOKEN_MAX_HOURS", default=12)
+API_TOKEN_IDLE_MINUTES = 30
+if not 1 <= API_TOKEN_DEFAULT_HOURS <= API_TOKEN_MAX_HOURS <= 12:
+    raise ImproperlyConfigured(
+        "API_TOKEN_MAX_HOURS: at most 12, and API_TOKEN_DEFAULT_HOURS at most that "
+        "(tokens end 12 hours after issue, like sessions)."
+    )
+
+# Sessions: 30 minutes idle and 12 hours absolute, checked on every request by
+# workinggroup.signin.middleware; the cookie itself dies with the browser.
+SESSION_IDLE_SECONDS = 30 * 60
+SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
+SESSION_ACTIVITY_WRITE_SECONDS = 60  # last activity is written at most once a minute
+# Django's own expiry is a backstop an hour later; the middleware ends (and audits) at 12 h.
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS + 60 * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# TOTP (django-otp): replayed codes are refused by the device's last_t; guessing slows down.
+OTP_TOTP_ISSUER = "Working Group Exchange"
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a TOTP secret
+
+# Lockout (django-axes): 5 consecutive failures of one username within 15 minutes lock it
+# from any address until `manage.py unlock_member` (see workinggroup/signin/lockout.py).
+AXES_HANDLER = "workinggroup.signin.lockout.WindowedLockoutHandler"
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_FAILURE_LIMIT = 5
+SIGNIN_FAILURE_WINDOW_MINUTES = 15
+AXES_COOLOFF_TIME = None  # a lock lasts until an administrator releases it
+AXES_RESET_ON_SUCCESS = False  # reset after the TOTP step instead, not after the password
+AXES_LOCKOUT_CALLABLE = "workinggroup.signin.lockout.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in the audit chain already
+AXES_ENABLE_ADMIN = False  # releases go through unlock_member, which audits them
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "code"]
+SILENCED_SYSTEM_CHECKS = [
+    # axes.W006 wants ip_address among the lockout parameters. The policy locks the username
+    # from any address on purpose; adding the address would let five typos behind one
+    # agency's NAT lock out every member there until an administrator steps in.
+    "axes.W006",
+]
 
 # django-guardian: no anonymous user, and object permissions on direct foreign keys only.
 ANONYMOUS_USER_NAME = None
@@ -178,7 +232,7 @@ GUARDIAN_RAISE_403 = False
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "workinggroup.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "workinggroup.signin.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -198,10 +252,53 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Case sharing for the US-GT-MX working group on trafficking and smuggling.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Two models have a `status`: give each choice set its own name in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "cases.models.CaseStatus",
+        "ShareStatusEnum": "sharing.models.ShareStatus",
+    },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+}
+
+# --- Security headers and cookies ---------------------------------------------------------
+# Production (DEBUG=False) passes `manage.py check --deploy --fail-level WARNING`.
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+if env.bool("BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = 0 if DEBUG else 31536000
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+# __Host- cookies need HTTPS, so a development box on http:// keeps the plain names.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_NAME = "sessionid" if DEBUG else "__Host-sessionid"
+CSRF_COOKIE_NAME = "csrftoken" if DEBUG else "__Host-csrftoken"
+LANGUAGE_COOKIE_NAME = "django_language" if DEBUG else "__Host-language"
+CSRF_COOKIE_HTTPONLY = True  # no script reads it; forms carry the token
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# django-csp 4: no inline script or style anywhere (Swagger UI included, see templates/).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],  # Swagger UI's icons are data: URIs in its CSS
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
 }
 
 # --- Celery --------------------------------------------------------------------------------
@@ -230,6 +327,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BEAT_SCHEDULE = {
     # The safety net: whatever the on-commit trigger missed (broker down) is drained here.
     "audit-drain-outbox": {"task": "audit.drain_outbox", "schedule": 5.0},
+    # Tidies expired shares' permission rows; reads already refuse an expired share.
+    "sharing-expire-due": {"task": "sharing.expire_due", "schedule": 60.0},
     # Sign the head when entries arrived since the last checkpoint.
     "audit-checkpoint": {"task": "audit.checkpoint", "schedule": 300.0},
     # Verify the entries since the last verified checkpoint; logs an alert on a broken chain.
@@ -260,6 +359,7 @@ else:
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT.mkdir(exist_ok=True)  # collectstatic fills it in production
 STORAGES = {
     "default": {
@@ -301,6 +401,10 @@ AUDIT_OUTBOX_LAG_ALERT_SECONDS = env.int("AUDIT_OUTBOX_LAG_ALERT_SECONDS", defau
 # A signed checkpoint whenever the chain crosses a multiple of this (and by beat).
 AUDIT_CHECKPOINT_EVERY = env.int("AUDIT_CHECKPOINT_EVERY", default=1000)
 
+# --- Hit/no-hit lookup ---------------------------------------------------------------------
+
+LOOKUP_RATE_LIMIT_PER_HOUR = env.int("LOOKUP_RATE_LIMIT_PER_HOUR", default=60)
+
 # --- Logging -------------------------------------------------------------------------------
 
 LOGGING = {
@@ -312,5 +416,6 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "celery.app.trace": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # failures and lockouts are in the audit chain
     },
 }

@@ -1,13 +1,16 @@
-"""URL map: the API under /api/v1/, its schema and docs, admin, and health."""
+"""URL map: the API under /api/v1/, its schema and docs, admin, sign-in, and health."""
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from workinggroup import api
 
 api_v1 = [
     path("me/", api.me, name="me"),
+    path("", include("cases.urls")),
+    path("", include("sharing.urls")),
     path("audit/", include("audit.urls")),
 ]
 
@@ -15,6 +18,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", api.healthz, name="healthz"),
+    path("", include("workinggroup.signin.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", RedirectView.as_view(pattern_name="signin:account"), name="home"),
 ]

@@ -25,7 +25,7 @@ def _close_worker_connections(task=None, **kwargs):
 
 
 @pytest.fixture
-def real_worker(transactional_db, postgres, redis_url, settings):
+def real_worker(postgres, transactional_db, redis_url, settings):
     assert settings.BROKER_CONFIGURED and app.conf.broker_url == redis_url
     app.conf.task_always_eager = False
     RAN.clear()

@@ -131,12 +131,12 @@ def test_seed_demo_is_idempotent_and_admin_is_not_superuser(db, settings):
     assert not User.objects.filter(is_superuser=True).exists()
 
 
-def test_demo_administrator_signs_in_to_admin(db, client, settings):
+def test_demo_administrator_signs_in_to_admin(db, client, settings, sign_in):
     settings.DEBUG = True
     call_command("seed_demo", "--quiet")
     from workinggroup.management.commands.seed_demo import DEMO_PASSWORD
 
-    assert client.login(username="admin", password=DEMO_PASSWORD)
+    sign_in(client, User.objects.get(username="admin"), password=DEMO_PASSWORD)
     response = client.get("/admin/workinggroup/user/")
     assert response.status_code == 200
     assert b"us.investigator1" in response.content

@@ -1,0 +1,163 @@
+"""Hit/no-hit lookup latency over 1,000,000 identifiers, against a bare indexed SELECT.
+
+Usage (PostgreSQL; the database is created and filled on first run, reused after):
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/wgx_bench_lookup \
+        .venv/bin/python bench/lookup.py [--lookups 2000]
+
+Prints p50/p99 of the full lookup service (normalise, blind index under every key, rate
+limit, matches, visibility, hit records, audit event, commit) and of a bare
+`SELECT case_id FROM cases_identifier WHERE blind_index = %s`, measured in one run.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workinggroup.settings")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/wgx_bench_lookup")
+
+IDENTIFIERS = 1_000_000
+CASES = 100_000
+PER_SUBJECT = 5
+
+
+def ensure_database():
+    import psycopg
+
+    url = os.environ["DATABASE_URL"]
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname=%s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def fill(stdout):
+    """Bulk-load 100,000 cases and 1,000,000 identifiers with COPY (once)."""
+    from django.contrib.auth.models import Permission
+    from django.db import connection
+
+    from cases.identifiers import blind_index
+    from cases.models import Identifier
+    from workinggroup.keyring import get_keyring
+
+    if Identifier.objects.count() >= IDENTIFIERS:
+        return
+    started = time.perf_counter()
+    key_id, key = get_keyring().primary_lookup_key()
+    countries = ["US", "GT", "MX"]
+    groups = dict(connection.cursor().execute(
+        "SELECT code, group_id FROM workinggroup_country").fetchall())
+    owner_perms = list(Permission.objects.filter(
+        content_type__app_label="cases",
+        codename__in=["view_case_summary", "view_case_full", "view_case_files", "change_case",
+                      "share_case"]).values_list("id", flat=True))
+    raw = connection.connection
+    case_ids = [uuid.uuid4() for _ in range(CASES)]
+    with raw.cursor() as cur:
+        with cur.copy("COPY cases_case (id, reference, owner_country_id, year, number, title, "
+                      "summary, case_type, status, handling_code, handling_note, "
+                      "source_reliability, information_assessment, created_at, updated_at) "
+                      "FROM STDIN") as copy:
+            for n, case_id in enumerate(case_ids):
+                cc = countries[n % 3]
+                copy.write_row([case_id, f"{cc}-2025-{n:06d}", cc, 2025, n, f"case {n}", "",
+                                "trafficking", "open", "H0", "", "X", "4",
+                                "2025-01-01T00:00:00Z", "2025-01-01T00:00:00Z"])
+        with cur.copy("COPY cases_casegroupobjectpermission (group_id, permission_id, "
+                      "content_object_id) FROM STDIN") as copy:
+            for n, case_id in enumerate(case_ids):
+                for perm in owner_perms:
+                    copy.write_row([groups[countries[n % 3]], perm, case_id])
+        subjects = []
+        with cur.copy("COPY cases_subject (id, case_id, full_name, aliases, nationality, role, "
+                      "source_reliability, information_assessment, created_at, updated_at) "
+                      "FROM STDIN") as copy:
+            for n in range(IDENTIFIERS // PER_SUBJECT):
+                subject_id = uuid.uuid4()
+                subjects.append((subject_id, case_ids[n % CASES]))
+                copy.write_row([subject_id, case_ids[n % CASES], f"person {n}", "[]", "",
+                                "organiser", "X", "4", "2025-01-01T00:00:00Z",
+                                "2025-01-01T00:00:00Z"])
+        with cur.copy("COPY cases_identifier (id, subject_id, case_id, identifier_type, value, "
+                      "normalised, blind_index, lookup_key_id) FROM STDIN") as copy:
+            for n in range(IDENTIFIERS):
+                subject_id, case_id = subjects[n // PER_SUBJECT]
+                value = f"P{n:09d}"
+                copy.write_row([uuid.uuid4(), subject_id, case_id, "passport", value, value,
+                                blind_index(key, "passport", value), key_id])
+    raw.commit()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    stdout.write(f"loaded {IDENTIFIERS:,} identifiers in {time.perf_counter() - started:.0f}s\n")
+
+
+def percentile(samples, p):
+    return statistics.quantiles(samples, n=100)[p - 1]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lookups", type=int, default=2000)
+    args = parser.parse_args()
+    ensure_database()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", "-v0")
+    fill(sys.stdout)
+
+    from cases.identifiers import blind_index
+    from sharing.lookup import lookup_identifier
+    from workinggroup import members
+    from workinggroup.keyring import get_keyring
+
+    # Members to spread the lookups over, so each stays under the hourly limit as in life.
+    run = uuid.uuid4().hex[:8]
+    askers = [
+        members.member_create(username=f"bench.{run}.{n}", password="bench-Password-2026x",
+                              roles=["investigator"], country_code="GT")
+        for n in range((args.lookups // 50) + 1)
+    ]
+
+    _, key = get_keyring().primary_lookup_key()
+    values = [f"P{(n * 7919) % IDENTIFIERS:09d}" for n in range(args.lookups)]
+    # Half hit, half miss: the miss values are not stored.
+    values = [v if i % 2 == 0 else f"Q{i:09d}" for i, v in enumerate(values)]
+
+    bare, full = [], []
+    with connection.cursor() as cursor:
+        for value in values[:200]:  # warm both paths
+            cursor.execute("SELECT case_id FROM cases_identifier WHERE blind_index = %s",
+                           [blind_index(key, "passport", value)])
+            cursor.fetchall()
+        for i, value in enumerate(values):
+            started = time.perf_counter()
+            cursor.execute("SELECT case_id FROM cases_identifier WHERE blind_index = %s",
+                           [blind_index(key, "passport", value)])
+            cursor.fetchall()
+            bare.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            lookup_identifier(user=askers[i // 50], identifier_type="passport", value=value)
+            full.append(time.perf_counter() - started)
+
+    def ms(x):
+        return f"{x * 1000:.3f} ms"
+
+    print(f"identifiers: {IDENTIFIERS:,}; lookups: {len(values):,} (half hits)")
+    print(f"bare indexed SELECT   p50 {ms(percentile(bare, 50))}  p99 {ms(percentile(bare, 99))}")
+    print(f"lookup service        p50 {ms(percentile(full, 50))}  p99 {ms(percentile(full, 99))}")
+    print(f"ratio (lookup / bare) p50 {percentile(full, 50) / percentile(bare, 50):.2f}x  "
+          f"p99 {percentile(full, 99) / percentile(bare, 99):.2f}x   (goal: at most 2x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,206 @@
+"""Case grants: the one module that writes django-guardian object permissions on cases.
+
+Access to a case is a set of object permissions held by a country's group in the direct-FK
+table `CaseGroupObjectPermission`. The owner country's group holds OWNER_PERMS from creation
+on; a partner country's group holds exactly one share scope's permissions, or none. Nothing
+else in the code base calls `assign_perm`/`remove_perm` or writes that table, so every grant
+passes the checks below (an owner cannot lose its grants, a partner can never edit or share).
+
+Reads go through `cases.selectors`; this module only answers "what does this country hold".
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Permission
+from django.db import transaction
+
+from cases.models import Case, CaseGroupObjectPermission
+from workinggroup.models import Country
+
+SUMMARY, FULL, FULL_WITH_FILES = "summary", "full", "full_with_files"
+
+# Scopes nest: each one holds the permissions of the one before it.
+SCOPES: dict[str, frozenset[str]] = {
+    SUMMARY: frozenset({"view_case_summary"}),
+    FULL: frozenset({"view_case_summary", "view_case_full"}),
+    FULL_WITH_FILES: frozenset({"view_case_summary", "view_case_full", "view_case_files"}),
+}
+# The permission whose presence means "holds this scope" (the gate probes for it alone).
+SCOPE_PERMISSION: dict[str, str] = {
+    SUMMARY: "view_case_summary",
+    FULL: "view_case_full",
+    FULL_WITH_FILES: "view_case_files",
+}
+SHAREABLE_PERMS = SCOPES[FULL_WITH_FILES]
+OWNER_PERMS = SHAREABLE_PERMS | {"change_case", "share_case"}
+# What set_country_grants accepts: a scope's set, or nothing (a union of scopes is a scope).
+_GRANTABLE = frozenset({frozenset(), *SCOPES.values()})
+
+
+class GrantError(ValueError):
+    """A grant the access model forbids; the message says which rule."""
+
+
+def scope_perms(*scopes: str) -> frozenset[str]:
+    """The permissions of the union of the given scopes (none for no scopes)."""
+    perms: frozenset[str] = frozenset()
+    for scope in scopes:
+        if scope not in SCOPES:
+            raise GrantError(f"scope: unknown scope {scope!r} (choose from {', '.join(SCOPES)})")
+        perms |= SCOPES[scope]
+    return perms
+
+
+def scope_held(perms) -> str | None:
+    """The widest scope that a set of permission codenames contains, or None."""
+    for scope in (FULL_WITH_FILES, FULL, SUMMARY):
+        if SCOPES[scope] <= set(perms):
+            return scope
+    return None
+
+
+def _case_permissions(codenames) -> dict[str, Permission]:
+    found = {
+        p.codename: p
+        for p in Permission.objects.filter(
+            content_type__app_label="cases", content_type__model="case", codename__in=codenames
+        )
+    }
+    missing = set(codenames) - set(found)
+    if missing:
+        raise LookupError(f"case permissions missing from the database: {sorted(missing)}")
+    return found
+
+
+def _group_id(country: Country | str) -> int:
+    if isinstance(country, Country):
+        return country.group_id
+    return Country.objects.values_list("group_id", flat=True).get(code=country)
+
+
+def _country_code(country: Country | str) -> str:
+    return country.code if isinstance(country, Country) else str(country)
+
+
+def grant_owner(case: Case) -> None:
+    """Give the owner country's group every case permission (idempotent)."""
+    _write(case, _group_id(case.owner_country_id), OWNER_PERMS)
+
+
+def set_country_grants(
+    case: Case, country: Country | str, perms, *, until: dict | None = None
+) -> tuple[frozenset[str], frozenset[str]]:
+    """Make a partner country's grants on a case exactly `perms`; returns (added, removed).
+
+    `perms` is a scope's permission set or empty (use `scope_perms(*active_scopes)`); setting
+    the same set twice changes nothing. It locks the case row, so callers on one case queue;
+    lock it yourself first (`Case.objects.select_for_update(no_key=True)`), then compute the
+    union of active shares, in the same transaction, and the result cannot be stale.
+    """
+    perms = frozenset(perms)
+    if _country_code(country) == case.owner_country_id:
+        raise GrantError("country: the owner country's grants are fixed; it holds everything")
+    if perms not in _GRANTABLE:
+        raise GrantError(
+            "perms: a partner holds exactly one scope's permissions "
+            f"({', '.join(SCOPES)}) or none; got {sorted(perms)}"
+        )
+    until = until or {}
+    if set(until) - perms:
+        raise GrantError("until: expiry given for a permission that is not granted")
+    return _write(case, _group_id(country), perms, until)
+
+
+def revoke_country(case: Case, country: Country | str) -> frozenset[str]:
+    """Take every grant on a case away from a partner country; returns what was removed."""
+    return set_country_grants(case, country, frozenset())[1]
+
+
+def _write(case: Case, group_id: int, perms: frozenset[str], until: dict | None = None):
+    """Make the group's rows exactly `perms`, each lasting until `until[codename]` (or ever)."""
+    until = until or {}
+    with transaction.atomic():
+        list(Case.objects.select_for_update(no_key=True).filter(pk=case.pk).values_list("pk"))
+        rows = CaseGroupObjectPermission.objects.filter(
+            content_object_id=case.pk, group_id=group_id
+        )
+        held = {c: (pk, exp) for pk, c, exp in
+                rows.values_list("id", "permission__codename", "expires_at")}
+        added, removed = perms - set(held), frozenset(held) - perms
+        if removed:
+            rows.filter(id__in=[held[c][0] for c in removed]).delete()
+        for codename in perms & set(held):
+            if held[codename][1] != until.get(codename):
+                rows.filter(id=held[codename][0]).update(expires_at=until.get(codename))
+        if added:
+            wanted = _case_permissions(added)
+            CaseGroupObjectPermission.objects.bulk_create(
+                [
+                    CaseGroupObjectPermission(
+                        content_object_id=case.pk, group_id=group_id, permission=wanted[c],
+                        expires_at=until.get(c),
+                    )
+                    for c in sorted(added)
+                ],
+                ignore_conflicts=True,
+            )
+    return frozenset(added), frozenset(removed)
+
+
+def perms_of(user, case: Case) -> frozenset[str]:
+    """The case permissions the user's country group holds (none without a country).
+
+    Model-wide permissions, per-user rows and the superuser flag count for nothing.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active or not user.country_id:
+        return frozenset()
+    return country_perms(case, user.country_id)
+
+
+def country_perms(case: Case, country: Country | str) -> frozenset[str]:
+    """The case permissions a country's group holds."""
+    return frozenset(
+        CaseGroupObjectPermission.objects.filter(
+            content_object_id=case.pk, group__country__code=_country_code(country)
+        ).values_list("permission__codename", flat=True)
+    )
+
+
+def holders(case: Case) -> dict[str, frozenset[str]]:
+    """Who holds what on a case: {country code: permission codenames}, owner included."""
+    result: dict[str, set[str]] = {}
+    rows = CaseGroupObjectPermission.objects.filter(content_object_id=case.pk).values_list(
+        "group__country__code", "permission__codename"
+    )
+    for code, codename in rows:
+        result.setdefault(code, set()).add(codename)
+    return {code: frozenset(perms) for code, perms in result.items()}
+
+
+def holds_role_permission(user, perm: str) -> bool:
+    """A model-level permission from the member's role groups; the superuser flag is ignored.
+
+    Django's `has_perm` answers True to any active superuser, which must open nothing here.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    app_label, codename = perm.split(".")
+    return Permission.objects.filter(
+        group__user=user, content_type__app_label=app_label, codename=codename
+    ).exists()
+
+
+def can_read_cases(user) -> bool:
+    """Investigators and liaisons of a country read cases; auditors and administrators never."""
+    roles = set(user.roles)
+    return bool(user.country_id) and bool(roles & {"investigator", "liaison"})
+
+
+def can_create_case(user) -> bool:
+    """The role permission cases.add_case (investigators) and a country to own the case."""
+    return bool(user.country_id) and holds_role_permission(user, "cases.add_case")
+
+
+def can_edit_case(user, case: Case) -> bool:
+    """An investigator of the country holding change_case on the case: the owner country."""
+    return user.is_investigator and "change_case" in perms_of(user, case)

@@ -1,0 +1,226 @@
+"""Input and output shapes of the case API, each field listed: nothing leaves by default.
+
+Inputs are strict: text must be JSON strings, unknown or read-only keys are refused by name
+(a client that sends `owner_country` learns it was not taken, rather than silently ignored).
+Normalised identifiers, blind indexes and key ids are in no serializer.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from cases import services
+from cases.identifiers import IDENTIFIER_TYPES, InvalidIdentifier, normalise
+from cases.models import (
+    Case,
+    CaseStatus,
+    CaseType,
+    HandlingCode,
+    InformationAssessment,
+    SourceReliability,
+    Subject,
+    SubjectRole,
+)
+
+
+class StrictCharField(serializers.CharField):
+    """A CharField that takes only strings: 123 or true for a name is a client bug."""
+
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictInput(serializers.Serializer):
+    """Refuses keys it does not declare, naming each (read-only ones say so)."""
+
+    read_only_names: tuple[str, ...] = ()
+
+    def to_internal_value(self, data):
+        errors = {}
+        if isinstance(data, dict):
+            for name in sorted(set(data) - set(self.fields)):
+                errors[str(name)[:64]] = [
+                    "read-only" if name in self.read_only_names else "unknown field"
+                ]
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if not isinstance(exc.detail, dict):
+                raise
+            errors = {**exc.detail, **errors}
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+class BoundedListField(serializers.ListField):
+    """A ListField that refuses an overlong list before validating (and normalising) items."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
+
+CASE_READ_ONLY = ("id", "reference", "owner_country", "created_at", "updated_at", "created_by")
+
+
+class CaseInput(StrictInput):
+    """POST /cases/: the owner country is the caller's and the reference is assigned."""
+
+    read_only_names = CASE_READ_ONLY
+
+    title = StrictCharField(max_length=200)
+    summary = StrictCharField(max_length=10000, required=False, allow_blank=True)
+    case_type = serializers.ChoiceField(choices=CaseType.choices)
+    status = serializers.ChoiceField(choices=CaseStatus.choices, required=False)
+    handling_code = serializers.ChoiceField(choices=HandlingCode.choices, required=False)
+    handling_note = StrictCharField(max_length=500, required=False, allow_blank=True)
+    source_reliability = serializers.ChoiceField(
+        choices=SourceReliability.choices, required=False
+    )
+    information_assessment = serializers.ChoiceField(
+        choices=InformationAssessment.choices, required=False
+    )
+
+    def validate(self, attrs):
+        code = attrs.get("handling_code", getattr(self.instance, "handling_code", "H0"))
+        note = attrs.get("handling_note", getattr(self.instance, "handling_note", ""))
+        if code == HandlingCode.H3 and not note.strip():
+            raise serializers.ValidationError(
+                {"handling_note": ["required with handling code H3: state the restriction"]}
+            )
+        return attrs
+
+
+class CaseUpdateInput(CaseInput):
+    """PATCH /cases/{id}/: any editable field; H3 is checked against the stored note."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
+
+
+class CaseOutput(serializers.ModelSerializer):
+    """A case as any holder of the summary scope sees it, handling code always included."""
+
+    owner_country = serializers.CharField(source="owner_country_id")
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "reference",
+            "title",
+            "summary",
+            "case_type",
+            "status",
+            "owner_country",
+            "handling_code",
+            "handling_note",
+            "source_reliability",
+            "information_assessment",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class CaseDetailOutput(CaseOutput):
+    """One case, with the scope the caller's country holds (`owner` for the owner country)."""
+
+    access = serializers.SerializerMethodField()
+
+    class Meta(CaseOutput.Meta):
+        fields = [*CaseOutput.Meta.fields, "access"]
+        read_only_fields = fields
+
+    def get_access(self, case) -> str:
+        return self.context["access"]
+
+
+class IdentifierInput(StrictInput):
+    identifier_type = serializers.ChoiceField(choices=IDENTIFIER_TYPES)
+    value = StrictCharField(max_length=256, trim_whitespace=False)
+
+    def validate(self, attrs):
+        try:
+            normalise(
+                attrs["identifier_type"], attrs["value"],
+                default_region=self.context.get("default_region"),
+            )
+        except InvalidIdentifier as exc:
+            raise serializers.ValidationError({"value": [exc.problem]}) from None
+        return attrs
+
+
+class SubjectInput(StrictInput):
+    """POST /cases/{id}/subjects/."""
+
+    read_only_names = ("id", "created_at")
+
+    full_name = StrictCharField(max_length=200)
+    role = serializers.ChoiceField(choices=SubjectRole.choices)
+    aliases = BoundedListField(
+        child=StrictCharField(max_length=services.MAX_ALIAS_CHARS),
+        max_length=services.MAX_ALIASES,
+        required=False,
+    )
+    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    nationality = StrictCharField(
+        min_length=2, max_length=2, required=False, allow_blank=True
+    )
+    source_reliability = serializers.ChoiceField(
+        choices=SourceReliability.choices, required=False
+    )
+    information_assessment = serializers.ChoiceField(
+        choices=InformationAssessment.choices, required=False
+    )
+    identifiers = BoundedListField(
+        child=IdentifierInput(), required=False, max_length=services.MAX_IDENTIFIERS_PER_SUBJECT
+    )
+
+    def validate_date_of_birth(self, value):
+        if value is not None and not (
+            datetime.date(1900, 1, 1) <= value <= timezone.now().date()
+        ):
+            raise serializers.ValidationError("must be between 1900-01-01 and today")
+        return value
+
+    def validate_nationality(self, value):
+        if value and not (value.isascii() and value.isalpha()):
+            raise serializers.ValidationError("an ISO 3166 alpha-2 code, two letters")
+        return value.upper()
+
+
+class IdentifierOutput(serializers.Serializer):
+    identifier_type = serializers.CharField()
+    value = serializers.CharField()
+
+
+class SubjectOutput(serializers.ModelSerializer):
+    identifiers = IdentifierOutput(many=True, read_only=True)
+
+    class Meta:
+        model = Subject
+        fields = [
+            "id",
+            "full_name",
+            "aliases",
+            "date_of_birth",
+            "nationality",
+            "role",
+            "source_reliability",
+            "information_assessment",
+            "identifiers",
+            "created_at",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,84 @@
+"""POST /api/v1/lookup/ (investigators) and GET /api/v1/lookup/hits/ (owner liaisons)."""
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+import audit
+from cases.identifiers import IDENTIFIER_TYPES, InvalidIdentifier
+from sharing import lookup
+
+
+class LookupInputSerializer(serializers.Serializer):
+    identifier_type = serializers.ChoiceField(choices=IDENTIFIER_TYPES)
+    value = serializers.CharField(max_length=256)
+
+
+class OwnMatchSerializer(serializers.Serializer):
+    """A matching case the caller can already read: the usual case summary."""
+
+    id = serializers.UUIDField()
+    reference = serializers.CharField()
+    title = serializers.CharField()
+    owner_country = serializers.CharField(source="owner_country_id")
+    case_type = serializers.CharField()
+    status = serializers.CharField()
+    handling_code = serializers.CharField()
+    handling_note = serializers.CharField()
+
+
+class HitSerializer(serializers.Serializer):
+    country = serializers.CharField()
+    cases = serializers.IntegerField()
+    hit_id = serializers.UUIDField()
+
+
+class LookupResultSerializer(serializers.Serializer):
+    hits = HitSerializer(many=True)
+    own = OwnMatchSerializer(many=True)
+
+
+class LookupView(APIView):
+    """Does any partner hold this identifier? Only counts per country and an opaque hit_id."""
+
+    @extend_schema(request=LookupInputSerializer, responses=LookupResultSerializer)
+    def post(self, request):
+        if not request.user.is_investigator:
+            raise PermissionDenied("Only investigators look up identifiers.")
+        data = LookupInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            result = lookup.lookup_identifier(user=request.user, **data.validated_data)
+        except InvalidIdentifier as exc:
+            raise ValidationError({"value": [exc.problem]}) from None
+        except lookup.RateLimited as exc:
+            limit = settings.LOOKUP_RATE_LIMIT_PER_HOUR
+            raise Throttled(wait=exc.retry_after,
+                            detail=f"At most {limit} lookups an hour.") from None
+        return Response(LookupResultSerializer(result).data)
+
+
+class HitOnOurCasesSerializer(serializers.Serializer):
+    requested_by = serializers.CharField(source="requested_by.username")
+    requester_country = serializers.CharField(source="requested_by.country_id")
+    identifier_type = serializers.CharField(source="lookup.identifier_type")
+    created_at = serializers.DateTimeField()
+    cases = serializers.SerializerMethodField()
+
+    def get_cases(self, hit) -> list[dict]:
+        return [{"id": str(c.id), "reference": c.reference} for c in hit.cases.all()]
+
+
+class HitsOnOurCasesView(APIView):
+    """For liaisons: partners' lookups that matched their country's cases, newest first."""
+
+    @extend_schema(responses=HitOnOurCasesSerializer(many=True))
+    def get(self, request):
+        if not request.user.is_liaison:
+            raise PermissionDenied("Only liaisons see partners' hits on their cases.")
+        hits = list(lookup.hits_on_country_cases(request.user)[:100])
+        audit.record("lookup.hits_list", request.user, count=len(hits))
+        return Response({"results": HitOnOurCasesSerializer(hits, many=True).data})

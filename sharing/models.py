@@ -1,0 +1,252 @@
+"""Cross-border shares of a case: a request, the owner liaison's decision, a time-boxed grant.
+
+A ShareRequest is the only thing that ever opens a partner's view of a case. The guardian
+rows it causes are derived data: the sharing services recompute them from the active
+approved requests, and each partner row carries its expiry, which the case gate checks on
+every read, so an expired share opens nothing even before the beat task tidies it away.
+
+The hit/no-hit lookup's records live here too: `Lookup` (the rate-limit ledger, no value kept)
+and `LookupHit` (what a partner learned, and the cases behind its opaque hit_id).
+"""
+
+import datetime as dt
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases.identifiers import IDENTIFIER_TYPES
+from cases.models import Case, Subject
+from workinggroup.models import Country
+
+MAX_SHARE_DAYS = 365
+
+
+class ShareScope(models.TextChoices):
+    """What a share opens; the permissions behind each are cases.permissions.SCOPES."""
+
+    SUMMARY = "summary", _("Case header and summary")
+    FULL = "full", _("Plus subjects, identifiers and notes")
+    FULL_WITH_FILES = "full_with_files", _("Plus evidence file downloads")
+
+
+# Scopes that show subjects: only these can name protected subjects.
+SUBJECT_SCOPES = (ShareScope.FULL, ShareScope.FULL_WITH_FILES)
+
+
+class ShareStatus(models.TextChoices):
+    """pending -> approved | denied; approved -> revoked | expired. Nothing else."""
+
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    DENIED = "denied", _("Denied")
+    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", _("Expired")
+
+
+class ShareOrigin(models.TextChoices):
+    """Who started it: the owner offering, or a partner asking (by case id or lookup hit)."""
+
+    OFFER = "offer", _("Offered by the owner country")
+    REQUEST = "request", _("Asked for by the partner")
+    HIT = "hit", _("Asked for by the partner after a lookup hit")
+
+
+# Statuses a request only reaches after an approval: the recipient has seen the case.
+WAS_APPROVED = (ShareStatus.APPROVED, ShareStatus.REVOKED, ShareStatus.EXPIRED)
+
+
+class ShareRequest(models.Model):
+    """One request to share one case with one partner country, and its whole history."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="share_requests")
+    recipient_country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="+")
+    scope = models.CharField(_("scope"), max_length=16, choices=ShareScope.choices)
+    named_subjects = models.ManyToManyField(
+        Subject, through="NamedSubject", related_name="+", blank=True
+    )
+    justification = models.TextField(_("justification"), max_length=2000)
+    origin = models.CharField(max_length=8, choices=ShareOrigin.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    status = models.CharField(
+        max_length=8, choices=ShareStatus.choices, default=ShareStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(max_length=2000, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revocation_note = models.TextField(max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("decide_sharerequest", "Approve, deny and revoke shares (liaison)")]
+        indexes = [
+            # The read gate's EXISTS: case + country + approved + unexpired (+ scope, so the
+            # probe is answered from the index alone).
+            models.Index(
+                fields=["case", "recipient_country", "status", "expires_at", "scope"],
+                name="share_active_lookup",
+            ),
+            models.Index(fields=["status", "expires_at"], name="share_due_for_expiry"),
+            models.Index(fields=["recipient_country", "-created_at"], name="share_by_recipient"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=ShareStatus.values), name="share_status_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(scope__in=ShareScope.values), name="share_scope_known"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status=ShareStatus.PENDING, decided_at__isnull=True)
+                    | (~models.Q(status=ShareStatus.PENDING) & models.Q(decided_at__isnull=False))
+                ),
+                name="share_decided_unless_pending",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status=ShareStatus.REVOKED, revoked_at__isnull=False)
+                    | (~models.Q(status=ShareStatus.REVOKED) & models.Q(revoked_at__isnull=True))
+                ),
+                name="share_revoked_iff_revoked_at",
+            ),
+        ]
+
+    def __str__(self):
+        return f"share request {self.id}"
+
+    def is_active(self, at=None) -> bool:
+        """Approved and not yet past its expiry: the only state that opens the case."""
+        at = at or timezone.now()
+        return self.status == ShareStatus.APPROVED and self.expires_at > at
+
+    def involves(self, user) -> bool:
+        """The request concerns the user's country, as owner or as recipient."""
+        country = getattr(user, "country_id", None)
+        return bool(country) and country in (self.case.owner_country_id, self.recipient_country_id)
+
+    def can_be_decided_by(self, user) -> bool:
+        """A liaison of the owning country who did not ask for it approves or denies it."""
+        return (
+            user.is_active
+            and user.country_id == self.case.owner_country_id
+            and user.pk != self.requested_by_id
+            and user.has_perm("sharing.decide_sharerequest")
+        )
+
+    def can_be_revoked_by(self, user) -> bool:
+        """Any liaison of the owning country may take a share back, at any time."""
+        return (
+            user.is_active
+            and user.country_id == self.case.owner_country_id
+            and user.has_perm("sharing.decide_sharerequest")
+        )
+
+    def discloses_case_to(self, user) -> bool:
+        """Whether the user may learn which case this is (reference, handling code).
+
+        The owner always; the recipient too, except for a request opened from a lookup hit
+        that was never approved: the hit told them a country holds something, not what.
+        """
+        country = getattr(user, "country_id", None)
+        if country == self.case.owner_country_id:
+            return True
+        if country != self.recipient_country_id:
+            return False
+        return self.origin != ShareOrigin.HIT or self.status in WAS_APPROVED
+
+    @staticmethod
+    def expiry_error(expires_at, at=None) -> str:
+        """Why `expires_at` is not acceptable for a new request, or "" when it is."""
+        at = at or timezone.now()
+        if expires_at <= at:
+            return "must be in the future"
+        if expires_at > at + dt.timedelta(days=MAX_SHARE_DAYS):
+            return f"must be at most {MAX_SHARE_DAYS} days ahead"
+        return ""
+
+
+class NamedSubject(models.Model):
+    """A protected subject (victim, witness) a share names explicitly, so it may travel."""
+
+    share_request = models.ForeignKey(ShareRequest, on_delete=models.CASCADE)
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["share_request", "subject"], name="subject_named_once_per_share"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.subject_id} named in {self.share_request_id}"
+
+
+# --- Hit/no-hit lookup ------------------------------------------------------------------
+
+HIT_LIFETIME = dt.timedelta(hours=24)
+
+
+class Lookup(models.Model):
+    """One hit/no-hit lookup: who asked and when (the rate limit counts these; no value kept)."""
+
+    id = models.BigAutoField(primary_key=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+")
+    requester_country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="+")
+    identifier_type = models.CharField(max_length=16,
+                                       choices=[(t, t) for t in IDENTIFIER_TYPES])
+    partner_hits = models.PositiveIntegerField(default=0)
+    performed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["requested_by", "performed_at"])]
+
+    def __str__(self):
+        return f"lookup #{self.id}"
+
+
+class LookupHit(models.Model):
+    """What a partner learned: country X holds N matching cases. The id is the opaque hit_id.
+
+    Bound to the member who asked, valid for 24 hours, usable once to open share requests;
+    only the owner country's liaisons are told which cases matched.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    lookup = models.ForeignKey(Lookup, on_delete=models.PROTECT, related_name="hits")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+")
+    owner_country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="+")
+    cases = models.ManyToManyField(Case, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner_country", "-created_at"])]
+
+    def __str__(self):
+        return f"hit {self.id}"
+
+    def is_usable_by(self, user, at=None) -> bool:
+        """Only the member who asked, once, before it expires."""
+        at = at or timezone.now()
+        return self.requested_by_id == user.pk and self.used_at is None and self.expires_at > at

@@ -1,0 +1,160 @@
+"""E-mail about share steps. Bodies carry no case content: a reference and a link, no more.
+
+Mail goes out after the step's transaction committed (services enqueue it on commit), through
+a Celery task when a broker is configured. Nothing here ever raises into a caller: a mail
+server or broker that is down costs a notification (logged), never a decision.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+
+from sharing.models import ShareOrigin, ShareRequest
+from workinggroup.models import Role, User
+
+log = logging.getLogger(__name__)
+
+OPENED, APPROVED, DENIED, REVOKED = "opened", "approved", "denied", "revoked"
+EVENTS = (OPENED, APPROVED, DENIED, REVOKED)
+
+
+def enqueue(event: str, share_request_id: str) -> None:
+    """Hand the notification to a worker; if the broker is down, send it from here."""
+    from sharing.tasks import notify_share
+
+    try:
+        notify_share.delay(event, share_request_id)
+    except Exception as exc:
+        log.warning("share notification not queued (%s); sending it inline", exc)
+        send(event, share_request_id)
+
+
+def _liaisons(country_code: str):
+    return User.objects.filter(
+        country=country_code, is_active=True, groups__name=Role.LIAISON.group_name
+    ).exclude(email="")
+
+
+def _recipients(event: str, share_request: ShareRequest) -> list[User]:
+    """Who hears of each step; the member who took the step is never told of it."""
+    owner = share_request.case.owner_country_id
+    recipient = share_request.recipient_country_id
+    requester = share_request.requested_by
+    people: list[User] = []
+    if event == OPENED:
+        # The owner's liaisons decide; the recipient's liaisons learn what is coming.
+        people += list(_liaisons(owner)) + list(_liaisons(recipient))
+        actor = requester
+    elif event in (APPROVED, DENIED):
+        people.append(requester)
+        if event == APPROVED:
+            people += list(_liaisons(recipient))
+        actor = share_request.decided_by
+    else:  # REVOKED: the recipient side
+        people += list(_liaisons(recipient))
+        if requester.country_id == recipient:
+            people.append(requester)
+        actor = share_request.revoked_by
+    seen, out = set(), []
+    for person in people:
+        if person.pk in seen or person.pk == getattr(actor, "pk", None):
+            continue
+        if not person.is_active or not person.email:
+            continue
+        seen.add(person.pk)
+        out.append(person)
+    return out
+
+
+def _link(share_request: ShareRequest) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}/api/v1/share-requests/{share_request.pk}/"
+
+
+def _what(share_request: ShareRequest, person: User) -> str:
+    """How the case is named to this person: its reference, unless it is not theirs to know."""
+    if share_request.discloses_case_to(person):
+        return f"case {share_request.case.reference}"
+    return "a case matched by your lookup"
+
+
+_SUBJECTS = {
+    OPENED: "Share request for {what}",
+    APPROVED: "Share approved: {what}",
+    DENIED: "Share request denied: {what}",
+    REVOKED: "Share revoked: {what}",
+}
+
+_LINES = {
+    OPENED: "{requester_country} opened a share request ({origin}) for {what}: "
+    "scope {scope} for {recipient_country} until {expires_at}.",
+    APPROVED: "The share of {what} with {recipient_country} (scope {scope}) was approved; "
+    "it lasts until {expires_at}.",
+    DENIED: "The share request for {what} (scope {scope}, for {recipient_country}) was denied.",
+    REVOKED: "The share of {what} with {recipient_country} (scope {scope}) was revoked; "
+    "access ended at once.",
+}
+
+
+def message_for(event: str, share_request: ShareRequest, person: User) -> EmailMessage:
+    """One person's mail: the step, the case reference (when theirs to know) and a link."""
+    what = _what(share_request, person)
+    fields = {
+        "what": what,
+        "requester_country": share_request.requested_by.country_id or "?",
+        "origin": ShareOrigin(share_request.origin).label.lower(),
+        "scope": share_request.scope,
+        "recipient_country": share_request.recipient_country_id,
+        "expires_at": share_request.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+    }
+    body = "\n\n".join(
+        [
+            _LINES[event].format(**fields),
+            f"Details (sign in first): {_link(share_request)}",
+            "This message carries no case content by design.",
+        ]
+    )
+    subject = f"[Working Group Exchange] {_SUBJECTS[event].format(what=what)}"
+    return EmailMessage(subject=subject, body=body + "\n", to=[person.email])
+
+
+def send(event: str, share_request_id: str) -> int:
+    """Send one step's mails, one per person (no one sees another's address); never raises."""
+    try:
+        share_request = ShareRequest.objects.select_related(
+            "case", "requested_by", "decided_by", "revoked_by"
+        ).get(pk=share_request_id)
+        messages = [message_for(event, share_request, p) for p in _recipients(event, share_request)]
+        if not messages:
+            return 0
+        return get_connection(fail_silently=False).send_messages(messages) or 0
+    except Exception:
+        log.exception("share notification %s for %s failed", event, share_request_id)
+        return 0
+
+
+def notify_lookup_hit(hit_id: str) -> int:
+    """The owner country's liaisons learn who asked and which of their cases matched."""
+    from sharing.lookup import matched_case_references
+    from sharing.models import LookupHit
+
+    hit = LookupHit.objects.select_related("requested_by").filter(pk=hit_id).first()
+    if hit is None:
+        return 0
+    references = matched_case_references(hit)
+    asker = hit.requested_by
+    body = (
+        f"A lookup by {asker.username} ({asker.country_id}) matched an identifier in "
+        f"{len(references)} of your country's cases: {', '.join(references)}.\n\n"
+        f"You may offer a share: {settings.SITE_URL}/api/v1/lookup/hits/\n"
+    )
+    recipients = list(_liaisons(hit.owner_country_id).values_list("email", flat=True))
+    if not recipients:
+        return 0
+    message = EmailMessage("[Working Group Exchange] Partner lookup matched your cases", body,
+                           settings.DEFAULT_FROM_EMAIL, recipients)
+    try:
+        return message.send()
+    except Exception as exc:  # SMTP down must not fail the task loop; the hit list remains
+        log.error("lookup hit mail failed: %s", exc)
+        return 0

@@ -1,0 +1,332 @@
+"""Every change to a share: open, approve, deny, revoke, expire.
+
+Each service runs in one transaction, locks the row it decides on before checking its state,
+writes its audit record in that transaction and sends its notification only after commit.
+Refusals (403, 409) are audited too, after the rollback, with the case they concern.
+
+Lock order, everywhere: the case row (FOR NO KEY UPDATE), then the request row. Taking the
+case first serialises every recomputation of one case's grants, so two decisions on shares
+of the same case can never each write a union that misses the other's share.
+"""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from rest_framework import exceptions
+
+import audit
+from audit.actions import Outcome
+from cases import permissions
+from cases.models import Case, Subject
+from cases.selectors import visible_cases
+from sharing import notifications, selectors
+from sharing.models import SUBJECT_SCOPES, ShareOrigin, ShareRequest, ShareStatus
+
+log = logging.getLogger(__name__)
+
+
+class ShareStateConflict(exceptions.APIException):
+    """The request is not in a state that allows this step (409, naming the current state)."""
+
+    status_code = 409
+    default_code = "conflict"
+
+    def __init__(self, message: str, status: str):
+        super().__init__({"detail": message, "status": status})
+        self.reason = message
+
+
+def _invalid(field: str, message: str):
+    return exceptions.ValidationError({field: [message]})
+
+
+def _reason(exc: exceptions.APIException) -> str:
+    return getattr(exc, "reason", None) or str(exc.detail)
+
+
+def _record_refusal(action, actor, share_request_or_case, exc) -> None:
+    """Audit a refused step after its transaction rolled back, naming the case it concerned."""
+    if isinstance(share_request_or_case, Case):
+        target, case = share_request_or_case, share_request_or_case
+    else:
+        target, case = share_request_or_case, share_request_or_case.case
+    outcome = Outcome.DENIED if isinstance(exc, exceptions.PermissionDenied) else Outcome.FAILURE
+    audit.record(action, actor, target=target, case=case, outcome=outcome,
+                 reason=_reason(exc)[:200])
+
+
+def _lock(share_request) -> ShareRequest:
+    """Lock the case, then the request (always in this order), and return it fresh."""
+    case_id = ShareRequest.objects.values_list("case_id", flat=True).get(pk=share_request.pk)
+    case = Case.objects.select_for_update(no_key=True).get(pk=case_id)
+    locked = ShareRequest.objects.select_for_update().get(pk=share_request.pk)
+    locked.case = case
+    return locked
+
+
+def _sync_grants(case, country, at) -> set[str]:
+    """The recipient country's grants on the case become the union of its active shares."""
+    perms, until = set(), {}
+    for scope, expires_at in selectors.active_scopes(case, country, at):
+        for codename in permissions.SCOPES[scope]:
+            perms.add(codename)
+            until[codename] = max(until.get(codename, expires_at), expires_at)
+    permissions.set_country_grants(case, country, perms, until=until)
+    return perms
+
+
+def _notify_on_commit(event: str, share_request) -> None:
+    share_request_id = str(share_request.pk)
+    transaction.on_commit(
+        lambda: notifications.enqueue(event, share_request_id), robust=True
+    )
+
+
+def _named_subjects(case, scope, subject_ids) -> list[Subject]:
+    """The protected subjects a request names: they must be in the case and be protected."""
+    subject_ids = list(dict.fromkeys(str(s) for s in subject_ids or ()))
+    if not subject_ids:
+        return []
+    if scope not in SUBJECT_SCOPES:
+        raise _invalid("named_subjects", "only a full or full_with_files share shows subjects")
+    subjects = list(Subject.objects.filter(case=case, pk__in=subject_ids))
+    found = {str(s.pk) for s in subjects if s.is_protected}
+    wrong = [s for s in subject_ids if s not in found]
+    if wrong:
+        raise _invalid(
+            "named_subjects",
+            f"not a protected subject (victim or witness) of this case: {', '.join(wrong)}",
+        )
+    return subjects
+
+
+def share_request_open(
+    *,
+    requester,
+    case: Case,
+    recipient_country,
+    scope: str,
+    justification: str,
+    expires_at,
+    named_subjects=(),
+    from_hit: bool = False,
+) -> ShareRequest:
+    """Open a share request: the owner offering its case, or a partner asking for it.
+
+    `case` is resolved by the caller: the API looks a case id up through the case gate
+    (404 when the partner cannot see it, like a read); the lookup resolves a `hit_id` to its
+    case and passes `from_hit=True`, the only way to ask for a case one cannot see.
+    """
+    try:
+        return _open(
+            requester=requester, case=case, recipient_country=recipient_country, scope=scope,
+            justification=justification, expires_at=expires_at, named_subjects=named_subjects,
+            from_hit=from_hit,
+        )
+    except (exceptions.PermissionDenied, ShareStateConflict) as exc:
+        _record_refusal("share.open", requester, case, exc)
+        raise
+
+
+def share_requests_open_from_hit(*, requester, hit_id, scope, justification, expires_at):
+    """Ask for the cases behind a lookup hit: one request per matched case, the hit spent once.
+
+    The hit is claimed in the same transaction, so a refused request leaves it unspent; a
+    hit of someone else, an expired or a spent one answers 404 like an unseen case.
+    """
+    from sharing.lookup import lookup_hit_claim
+
+    with transaction.atomic():
+        hit = lookup_hit_claim(user=requester, hit_id=hit_id)
+        return [
+            share_request_open(
+                requester=requester, case=case, recipient_country=None, scope=scope,
+                justification=justification, expires_at=expires_at, from_hit=True,
+            )
+            for case in hit.cases.order_by("reference")
+        ]
+
+
+def _open(*, requester, case, recipient_country, scope, justification, expires_at,
+          named_subjects, from_hit) -> ShareRequest:
+    if not requester.country_id or not requester.has_perm("sharing.add_sharerequest"):
+        raise exceptions.PermissionDenied("only investigators open share requests")
+    is_owner = requester.country_id == case.owner_country_id
+    if not is_owner and not from_hit and not visible_cases(requester).filter(pk=case.pk).exists():
+        raise exceptions.NotFound()
+    if recipient_country is None:
+        if is_owner:
+            raise _invalid("recipient_country", "required when offering your country's case")
+        recipient_country = requester.country
+    if recipient_country.pk == case.owner_country_id:
+        raise _invalid("recipient_country", "the case's own country cannot be its recipient")
+    if not is_owner and recipient_country.pk != requester.country_id:
+        # Originator control: a recipient never passes a partner's case on.
+        raise exceptions.PermissionDenied(
+            "only the owner country shares a case; partners may ask for it for themselves"
+        )
+    if from_hit and is_owner:
+        raise _invalid("hit_id", "a lookup hit on your own country's case needs no request")
+    justification = (justification or "").strip()
+    if not justification:
+        raise _invalid("justification", "This field is required.")
+    now = timezone.now()
+    problem = ShareRequest.expiry_error(expires_at, now)
+    if problem:
+        raise _invalid("expires_at", problem)
+    subjects = _named_subjects(case, scope, named_subjects)
+    if is_owner:
+        origin = ShareOrigin.OFFER
+    else:
+        origin = ShareOrigin.HIT if from_hit else ShareOrigin.REQUEST
+
+    with transaction.atomic():
+        share_request = ShareRequest.objects.create(
+            case=case,
+            recipient_country=recipient_country,
+            scope=scope,
+            justification=justification,
+            origin=origin,
+            requested_by=requester,
+            created_at=now,
+            expires_at=expires_at,
+        )
+        share_request.named_subjects.set(subjects)
+        audit.record(
+            "share.open", requester, target=share_request, case=case,
+            recipient_country=recipient_country.pk, scope=scope, origin=origin,
+            expires_at=expires_at, named_subjects=sorted(str(s.pk) for s in subjects),
+        )
+        _notify_on_commit(notifications.OPENED, share_request)
+    return share_request
+
+
+def _decide(*, action, share_request, liaison, note, approve: bool) -> ShareRequest:
+    """Approve or deny a pending request; only the owner's liaisons, never the requester."""
+    verb = "approved" if approve else "denied"
+    try:
+        with transaction.atomic():
+            share_request = _lock(share_request)
+            if not share_request.can_be_decided_by(liaison):
+                raise exceptions.PermissionDenied(
+                    f"only a liaison of {share_request.case.owner_country_id} who did not "
+                    f"ask for it can decide this request"
+                )
+            if share_request.status != ShareStatus.PENDING:
+                raise ShareStateConflict(
+                    f"the share request is {share_request.status}; only a pending request "
+                    f"can be {verb}",
+                    share_request.status,
+                )
+            now = timezone.now()
+            if approve and share_request.expires_at <= now:
+                raise ShareStateConflict(
+                    "the share request is pending but its expires_at has passed; "
+                    "open a new request",
+                    share_request.status,
+                )
+            share_request.status = ShareStatus.APPROVED if approve else ShareStatus.DENIED
+            share_request.decided_by, share_request.decided_at = liaison, now
+            share_request.decision_note = (note or "").strip()
+            share_request.save(
+                update_fields=["status", "decided_by", "decided_at", "decision_note"]
+            )
+            details = {}
+            if approve:
+                details["grants"] = _sync_grants(
+                    share_request.case, share_request.recipient_country, now
+                )
+            audit.record(
+                action, liaison, target=share_request, case=share_request.case,
+                recipient_country=share_request.recipient_country_id,
+                scope=share_request.scope, expires_at=share_request.expires_at, **details,
+            )
+            _notify_on_commit(notifications.APPROVED if approve else notifications.DENIED,
+                              share_request)
+    except (exceptions.PermissionDenied, ShareStateConflict) as exc:
+        _record_refusal(action, liaison, share_request, exc)
+        raise
+    return share_request
+
+
+def share_request_approve(*, share_request, liaison, note="") -> ShareRequest:
+    """Approve: the recipient country's grants become the union of its active shares."""
+    return _decide(action="share.approve", share_request=share_request, liaison=liaison,
+                   note=note, approve=True)
+
+
+def share_request_deny(*, share_request, liaison, note="") -> ShareRequest:
+    """Deny a pending request; it stays as history and grants nothing."""
+    return _decide(action="share.deny", share_request=share_request, liaison=liaison,
+                   note=note, approve=False)
+
+
+def share_request_revoke(*, share_request, liaison, note="") -> ShareRequest:
+    """Take an approved share back at once; other active shares of the case keep theirs."""
+    try:
+        with transaction.atomic():
+            share_request = _lock(share_request)
+            if not share_request.can_be_revoked_by(liaison):
+                raise exceptions.PermissionDenied(
+                    f"only a liaison of {share_request.case.owner_country_id} can revoke a share"
+                )
+            if share_request.status != ShareStatus.APPROVED:
+                raise ShareStateConflict(
+                    f"the share request is {share_request.status}; only an approved share "
+                    f"can be revoked",
+                    share_request.status,
+                )
+            now = timezone.now()
+            share_request.status = ShareStatus.REVOKED
+            share_request.revoked_by, share_request.revoked_at = liaison, now
+            share_request.revocation_note = (note or "").strip()
+            share_request.save(
+                update_fields=["status", "revoked_by", "revoked_at", "revocation_note"]
+            )
+            grants = _sync_grants(share_request.case, share_request.recipient_country, now)
+            audit.record(
+                "share.revoke", liaison, target=share_request, case=share_request.case,
+                recipient_country=share_request.recipient_country_id,
+                scope=share_request.scope, grants=grants,
+            )
+            _notify_on_commit(notifications.REVOKED, share_request)
+    except (exceptions.PermissionDenied, ShareStateConflict) as exc:
+        _record_refusal("share.revoke", liaison, share_request, exc)
+        raise
+    return share_request
+
+
+def share_expire_due(*, at=None) -> int:
+    """Mark approved shares past their expiry as expired and take their grants away.
+
+    One short transaction per share; a share already expired, revoked or extended by the
+    time its lock is taken is skipped, so running twice (or in two workers) is harmless.
+    """
+    at = at or timezone.now()
+    due = list(
+        ShareRequest.objects.filter(status=ShareStatus.APPROVED, expires_at__lte=at)
+        .order_by("expires_at")
+        .values_list("pk", flat=True)
+    )
+    expired = 0
+    for pk in due:
+        with transaction.atomic():
+            try:
+                share_request = _lock(ShareRequest(pk=pk))
+            except ShareRequest.DoesNotExist:  # its case was deleted meanwhile
+                continue
+            if share_request.status != ShareStatus.APPROVED or share_request.expires_at > at:
+                continue
+            share_request.status = ShareStatus.EXPIRED
+            share_request.save(update_fields=["status"])
+            grants = _sync_grants(share_request.case, share_request.recipient_country, at)
+            audit.record(
+                "share.expire", None, target=share_request, case=share_request.case,
+                recipient_country=share_request.recipient_country_id,
+                scope=share_request.scope, expires_at=share_request.expires_at, grants=grants,
+            )
+            expired += 1
+    if expired:
+        log.info("expired %d share(s)", expired)
+    return expired
