@@ -1,17 +1,20 @@
 """Writing the audit trail: `record` into the outbox, and `drain_outbox` into the chain."""
 
+import atexit
 import contextlib
 import datetime as dt
 import functools
 import logging
 import operator
+import os
 import re
 import threading
 import time
 
 import orjson
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -27,13 +30,11 @@ DRAIN_PENDING_KEY = "audit:drain-pending"
 DRAIN_PENDING_SECONDS = 30
 DEFAULT_BATCH_SIZE = 2000
 
-TRIGGER_WINDOW = 0.02  # seconds: a process asks Redis for a drain at most this often
+DRAIN_COALESCE_SECONDS = 0.25  # a queued drain starts this much later, to drain a batch
+TRIGGER_GATHER_SECONDS = 0.05  # commits of a process gather this long into one request
 
 _process_lock = threading.Lock()  # SQLite has no advisory locks
 _broker_down_until = 0.0
-_trigger_lock = threading.Lock()
-_last_request = 0.0
-_trailing: threading.Timer | None = None
 
 
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1  # JSON integers every canonicaliser agrees on
@@ -145,41 +146,29 @@ def _outbox_insert() -> str:
 
 
 def trigger_drain():
-    """Ask for a drain after a commit; a dead broker never fails the caller.
+    """After a commit, see that a drain will read this event; never fails or waits on Redis.
 
-    At most one drain is pending at a time (a flag in Redis), and a process asks Redis at most
-    once per TRIGGER_WINDOW: commits inside the window owe one trailing request, sent when
-    the window ends. So every commit is followed, within the window, by a request that either
-    queues a drain or finds one pending that has not read yet; either way it sees the event.
+    With a broker, the request goes through this process's trigger thread: a commit only marks
+    a request owed (on a shared machine each round trip to Redis costs as much as the
+    INSERT it follows). Without one (development box) or with eager tasks, it runs here.
     """
-    global _last_request, _trailing
     from audit.tasks import drain_outbox as drain_task
 
+    if _trigger.owed():
+        return  # a request is owed and has not started: it will follow this commit
     if not settings.BROKER_CONFIGURED or drain_task.app.conf.task_always_eager:
-        _request_drain()  # in-process (development box, tests): no window
-        return
-    now = time.monotonic()
-    with _trigger_lock:
-        wait = _last_request + TRIGGER_WINDOW - now
-        if wait > 0:
-            if _trailing is None:
-                _trailing = threading.Timer(wait, _trailing_request)
-                _trailing.daemon = True
-                _trailing.start()
-            return
-        _last_request = now
-    _request_drain()
+        request_drain()
+    else:
+        _trigger.owe()
 
 
-def _trailing_request():
-    global _last_request, _trailing
-    with _trigger_lock:
-        _trailing, _last_request = None, time.monotonic()
-    _request_drain()
+def request_drain():
+    """Queue a drain unless one is pending; a dead broker or cache is logged, never raised.
 
-
-def _request_drain():
-    """Queue a drain unless one is pending; a dead broker or cache is logged, never raised."""
+    At most one drain is pending at a time (a flag in Redis, set only by whoever queues it and
+    cleared by the drain before it reads), so a drain queued or pending when this runs sees
+    every event committed before.
+    """
     global _broker_down_until
     from audit.tasks import drain_outbox as drain_task
 
@@ -192,18 +181,92 @@ def _request_drain():
     if time.monotonic() < _broker_down_until:
         return  # the beat sweep catches up once the broker is back
     try:
-        if not cache.add(DRAIN_PENDING_KEY, 1, timeout=DRAIN_PENDING_SECONDS):
+        if not _set_drain_pending():
             return  # a drain is queued already and will see this event
     except Exception as exc:  # cache down: the outbox keeps the event safe
         _broker_down_until = time.monotonic() + 5
         log.warning("audit drain not triggered (%s); the beat sweep will drain the outbox", exc)
         return
     try:
-        drain_task.delay()
+        # The short countdown lets a burst gather into one batch: while this drain waits,
+        # the flag stays set and later commits queue nothing.
+        drain_task.apply_async(countdown=DRAIN_COALESCE_SECONDS)
     except Exception as exc:  # broker down: the outbox keeps the event safe
         _broker_down_until = time.monotonic() + 5
         clear_drain_pending()
         log.warning("audit drain not triggered (%s); the beat sweep will drain the outbox", exc)
+
+
+class _TriggerThread:
+    """One thread per process that sends owed drain requests, so commits never wait on them.
+
+    A commit sets `owed`; the thread lets commits gather for a moment, clears `owed` and then
+    calls request_drain(), so every commit is followed by a request that starts after it.
+    However fast events come, a process makes one request at a time.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._owed = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._thread = None
+
+    def owed(self) -> bool:
+        return self._owed.is_set()
+
+    def owe(self) -> None:
+        with self._lock:
+            self._idle.clear()
+            self._owed.set()
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="audit-drain-trigger", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self._owed.wait()
+            time.sleep(TRIGGER_GATHER_SECONDS)
+            self._owed.clear()
+            try:
+                request_drain()
+            except Exception:  # pragma: no cover - request_drain logs its own failures
+                log.exception("audit drain request failed")
+            with self._lock:
+                if not self._owed.is_set():
+                    self._idle.set()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every owed request was sent (tests, process exit)."""
+        return self._idle.wait(timeout)
+
+
+_trigger = _TriggerThread()
+os.register_at_fork(after_in_child=lambda: globals().update(_trigger=_TriggerThread()))
+atexit.register(lambda: _trigger.flush(timeout=2))
+
+
+def flush_drain_requests(timeout: float | None = 5) -> bool:
+    """Wait until this process has sent every drain request it owes."""
+    return _trigger.flush(timeout)
+
+
+def _set_drain_pending() -> bool:
+    """SET NX of the drain flag; True when this caller set it.
+
+    Runs after every audited commit. Django's Redis cache builds a new client for each call
+    (about 1 ms, five times the round trip), so one client is kept on the cache backend.
+    """
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return cache.add(DRAIN_PENDING_KEY, 1, timeout=DRAIN_PENDING_SECONDS)
+    client = backend.__dict__.get("_audit_flag_client")
+    if client is None:
+        client = backend.__dict__["_audit_flag_client"] = backend._cache.get_client(write=True)
+    key = backend.make_and_validate_key(DRAIN_PENDING_KEY)
+    return bool(client.set(key, 1, nx=True, ex=DRAIN_PENDING_SECONDS))
 
 
 def clear_drain_pending():

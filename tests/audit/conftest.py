@@ -19,17 +19,12 @@ def _fresh_audit_flags(monkeypatch):
     from audit import services
 
     monkeypatch.setattr(services, "_broker_down_until", 0.0)
-    monkeypatch.setattr(services, "_last_request", 0.0)
     try:
         cache.delete_many([services.DRAIN_PENDING_KEY, services.VERIFIED_CHECKPOINT_KEY])
     except Exception:  # a test that points the cache at a dead server cleans up after itself
         pass
     yield
-    trailing = services._trailing
-    if trailing is not None:  # no trailing drain request may outlive its test
-        trailing.cancel()
-        trailing.join()
-        services._trailing = None
+    assert services.flush_drain_requests(timeout=10), "a drain request outlived its test"
 
 
 def a_case(country: str):
