@@ -1,4 +1,4 @@
-"""Attachment services: who may do what, upload, download, key rotation and retirement.
+"""Attachment services: who may do what, upload and download (rotation: cases.key_rotation).
 
 The file format is cases.crypto (docs/encryption.md); the upload handler is cases.upload.
 Every state change runs in one transaction with its audit record. Downloads stream outside
@@ -8,9 +8,6 @@ the response itself is cut.
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import fcntl
 import hashlib
 import hmac
 import logging
@@ -27,12 +24,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 import audit
 from audit.actions import Outcome
 from cases import crypto
-from cases.attachment_storage import (
-    attachment_storage,
-    delete_quietly,
-    new_storage_name,
-    open_for_writing,
-)
+from cases.attachment_storage import attachment_storage, new_storage_name
 from cases.crypto import HEADER_SIZE, AttachmentIntegrityError, Header
 from cases.models import Attachment, Case
 from cases.selectors import get_case_for
@@ -46,7 +38,6 @@ log = logging.getLogger(__name__)
 MULTIPART_OVERHEAD = 64 * 1024
 # Downloads send ~1 MiB per write rather than one 64 KiB segment (fewer syscalls).
 DOWNLOAD_BATCH_BYTES = 1024 * 1024
-COPY_CHUNK_BYTES = 1024 * 1024
 # PostgreSQL advisory lock: uploads hold it shared while they commit a row under a key,
 # retirement exclusively while it checks that no row uses the key and removes it.
 KEY_LOCK = 0x5747584B  # "WGXK"
@@ -72,7 +63,7 @@ def current_keyring() -> keyring.Keyring:
     return keyring.get_keyring()
 
 
-def _kek_lookup(key_id: str) -> bytes:
+def kek_lookup(key_id: str) -> bytes:
     """For crypto.decrypt_stream: KeyError means "unknown key id" (an integrity failure)."""
     try:
         return current_keyring().kek(key_id)
@@ -80,18 +71,7 @@ def _kek_lookup(key_id: str) -> bytes:
         raise KeyError(key_id) from None
 
 
-@contextlib.contextmanager
-def keyring_file_lock():
-    """Serialise read-modify-write of the keyring file between processes on this host."""
-    with open(f"{settings.WG_KEYRING}.lock", "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _key_lock(*, shared: bool) -> None:
+def key_lock(*, shared: bool) -> None:
     """Take KEY_LOCK for this transaction (SQLite serialises every write transaction anyway)."""
     if connection.vendor == "postgresql":
         function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
@@ -218,7 +198,7 @@ def attachment_upload(
         read_body()
         upload = _accepted(handler)
         with transaction.atomic():
-            _key_lock(shared=True)
+            key_lock(shared=True)
             # Retirement may have removed the key while the file streamed in.
             try:
                 current_keyring().kek(upload.key_id)
@@ -267,7 +247,7 @@ def attachment_upload_refused(*, case: Case, actor, refusal: UploadRefused) -> N
 # --- download ------------------------------------------------------------------------------------
 
 
-def _integrity_failure(user, attachment: Attachment, exc: Exception, *, sent: int) -> None:
+def record_integrity_failure(user, attachment: Attachment, exc: Exception, *, sent: int) -> None:
     log.error("attachment %s failed its integrity check after %d bytes: %s",
               attachment.pk, sent, exc)
     audit.record(
@@ -314,13 +294,13 @@ def attachment_open(*, user, attachment: Attachment) -> tuple[Attachment, Iterat
             check_header(attachment, source.read(HEADER_SIZE))
             source.seek(0)
             segments = crypto.decrypt_stream(
-                source, attachment_id=attachment.pk, kek_lookup=_kek_lookup
+                source, attachment_id=attachment.pk, kek_lookup=kek_lookup
             )
         except BaseException:
             source.close()
             raise
     except AttachmentIntegrityError as exc:
-        _integrity_failure(user, attachment, exc, sent=0)
+        record_integrity_failure(user, attachment, exc, sent=0)
         raise
     audit.record("attachment.download", user, target=attachment, case=attachment.case,
                  size=attachment.size)
@@ -354,184 +334,7 @@ def _verified(user, attachment: Attachment, segments, source) -> Iterator[bytes]
         if pending_size:
             yield b"".join(pending)
     except AttachmentIntegrityError as exc:
-        _integrity_failure(user, attachment, exc, sent=sent)
+        record_integrity_failure(user, attachment, exc, sent=sent)
         raise
     finally:
         source.close()
-
-
-# --- key rotation ---------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class RotationReport:
-    """What one country's rotation did."""
-
-    country: str
-    key_id: str
-    rewrapped: int = 0
-    failed: list[str] = dataclasses.field(default_factory=list)
-    remaining: int = 0
-
-
-def key_add(*, country: str) -> str:
-    """Add a new primary key-encryption key for a country to the keyring file; audited."""
-    country = country.upper()
-    with keyring_file_lock():
-        data = keyring.read(settings.WG_KEYRING)
-        previous = data["countries"].get(country, {}).get("primary")
-        key_id = keyring.add_key(data, "countries", country)
-        keyring.write(settings.WG_KEYRING, data, overwrite=True)
-    current_keyring()
-    audit.record("key.rotate", None, target=("key", key_id), country=country,
-                 new_key_id=key_id, previous_key_id=previous, step="new primary key")
-    return key_id
-
-
-def attachments_not_under(country: str, key_id: str):
-    """Rows of a country's cases whose data key is not wrapped under key_id, oldest first."""
-    return (
-        Attachment.objects.filter(case__owner_country_id=country)
-        .exclude(key_id=key_id)
-        .order_by("uploaded_at", "id")
-    )
-
-
-def _copy_rewrapped(storage, source_name: str, target_name: str, new_header: bytes) -> str:
-    """Write new_header + the source's body to target_name; returns the body's SHA-256."""
-    body = hashlib.sha256()
-    with storage.open(source_name, "rb") as src, open_for_writing(storage, target_name) as dst:
-        src.seek(HEADER_SIZE)
-        dst.write(new_header)
-        while chunk := src.read(COPY_CHUNK_BYTES):
-            body.update(chunk)
-            dst.write(chunk)
-    return body.hexdigest()
-
-
-def _check_copy(storage, name: str, header: bytes, body_sha256: str, attachment_id) -> None:
-    """Re-read the new object: same header, same body bytes, and segment 0 decrypts."""
-    body = hashlib.sha256()
-    with storage.open(name, "rb") as fh:
-        if fh.read(HEADER_SIZE) != header:
-            raise AttachmentIntegrityError("the re-wrapped object's header did not persist")
-        while chunk := fh.read(COPY_CHUNK_BYTES):
-            body.update(chunk)
-        if body.hexdigest() != body_sha256:
-            raise AttachmentIntegrityError("the re-wrapped object's body differs from the old")
-        fh.seek(0)
-        next(crypto.decrypt_stream(fh, attachment_id=attachment_id, kek_lookup=_kek_lookup))
-
-
-def attachment_rewrap(*, attachment_id, key_id: str, kek: bytes) -> bool:
-    """Re-wrap one file's data key under key_id without touching its body.
-
-    Copies the object with a new header to a new name and checks the copy, then points the
-    row at it in a short transaction (row locked); the old object goes after the commit. A
-    reader sees the old row and object or the new ones, never a mix. Returns False when
-    there was nothing to do or the row changed meanwhile (another rotation got there first).
-    """
-    attachment = Attachment.objects.get(pk=attachment_id)
-    if attachment.key_id == key_id:
-        return False
-    storage = attachment_storage()
-    old_name = attachment.storage_name
-    with storage.open(old_name, "rb") as fh:
-        old_header = check_header(attachment, fh.read(HEADER_SIZE))
-    new_header = crypto.rewrap(
-        old_header.to_bytes(), old_kek=current_keyring().kek(old_header.key_id),
-        new_kek=kek, new_key_id=key_id,
-    )
-    new_name = new_storage_name(attachment.pk)
-    try:
-        body_sha256 = _copy_rewrapped(storage, old_name, new_name, new_header)
-        _check_copy(storage, new_name, new_header, body_sha256, attachment.pk)
-        with transaction.atomic():
-            row = Attachment.objects.select_for_update().select_related("case").get(
-                pk=attachment.pk
-            )
-            if row.storage_name != old_name:
-                delete_quietly(storage, new_name)
-                return False
-            row.storage_name = new_name
-            row.key_id = key_id
-            row.wrapped_key = Header.parse(new_header).wrapped_key
-            row.save(update_fields=["storage_name", "key_id", "wrapped_key"])
-            audit.record("attachment.rewrap", None, target=row, case=row.case,
-                         old_key_id=old_header.key_id, new_key_id=key_id,
-                         body_sha256=body_sha256)
-            transaction.on_commit(lambda: delete_quietly(storage, old_name))
-    except BaseException:
-        delete_quietly(storage, new_name)
-        raise
-    return True
-
-
-def rotation_run(
-    *, country: str, progress: Callable[[int, int], None] | None = None, max_passes: int = 5
-) -> RotationReport:
-    """Re-wrap every data key of a country not yet under its primary key (resumable).
-
-    Rows record their key id, so a rerun continues where an interrupted one stopped. Uploads
-    that started before the new key existed commit under the old one; later passes pick
-    them up.
-    """
-    country = country.upper()
-    key_id, kek = current_keyring().primary_kek(country)
-    report = RotationReport(country=country, key_id=key_id)
-    failed: set = set()
-    for _ in range(max_passes):
-        todo = list(
-            attachments_not_under(country, key_id).exclude(pk__in=failed)
-            .values_list("pk", flat=True)
-        )
-        if not todo:
-            break
-        for done, pk in enumerate(todo, start=1):
-            try:
-                if attachment_rewrap(attachment_id=pk, key_id=key_id, kek=kek):
-                    report.rewrapped += 1
-            except (AttachmentIntegrityError, KeyringError, FileNotFoundError) as exc:
-                failed.add(pk)
-                report.failed.append(f"{pk}: {exc}")
-                attachment = Attachment.objects.select_related("case").get(pk=pk)
-                _integrity_failure(None, attachment, exc, sent=0)
-            if progress:
-                progress(done, len(todo))
-    report.remaining = attachments_not_under(country, key_id).count()
-    audit.record("key.rotate", None, target=("key", key_id), country=country,
-                 new_key_id=key_id, step="re-wrapped data keys", rewrapped=report.rewrapped,
-                 failed=len(report.failed), remaining=report.remaining)
-    return report
-
-
-class RetireRefused(Exception):
-    """A key that cannot leave the keyring yet; the message says why."""
-
-
-def key_retire(*, key_id: str) -> str:
-    """Remove a country's old key-encryption key once no attachment uses it; its country."""
-    with keyring_file_lock(), transaction.atomic():
-        _key_lock(shared=False)
-        data = keyring.read(settings.WG_KEYRING)
-        country = next(
-            (cc for cc, section in data["countries"].items() if key_id in section["keys"]),
-            None,
-        )
-        if country is None:
-            raise RetireRefused(f"key {key_id} is not in the keyring")
-        section = data["countries"][country]
-        if section["primary"] == key_id:
-            raise RetireRefused(f"key {key_id} is {country}'s primary key; rotate first")
-        in_use = Attachment.objects.filter(key_id=key_id).count()
-        if in_use:
-            raise RetireRefused(
-                f"key {key_id} still wraps {in_use} attachment(s); "
-                f"run `manage.py rotate_keys --resume --country {country}` first"
-            )
-        del section["keys"][key_id]
-        keyring.write(settings.WG_KEYRING, data, overwrite=True)
-        current_keyring()
-        audit.record("key.retire", None, target=("key", key_id), country=country,
-                     key_id=key_id)
-    return country

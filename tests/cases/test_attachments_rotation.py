@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from rest_framework.test import APIClient
 
-from cases import attachments
+from cases import attachments, key_rotation
 from cases.crypto import HEADER_SIZE
 from cases.models import Attachment
 from tests.cases.conftest import CONTENT, UPLOADS, multipart, pdf_bytes
@@ -115,7 +115,7 @@ def test_rotation_without_country_rotates_every_country(files):
 def test_an_interrupted_rotation_resumes_without_a_new_key(files, monkeypatch, us_investigator,
                                                            download):
     us = files("US", 4)
-    rewrap, calls = attachments.attachment_rewrap, []
+    rewrap, calls = key_rotation.attachment_rewrap, []
 
     def dies_on_the_third(**kwargs):
         calls.append(1)
@@ -123,12 +123,12 @@ def test_an_interrupted_rotation_resumes_without_a_new_key(files, monkeypatch, u
             raise KeyboardInterrupt  # the operator's Ctrl-C, or a crash
         return rewrap(**kwargs)
 
-    monkeypatch.setattr(attachments, "attachment_rewrap", dies_on_the_third)
+    monkeypatch.setattr(key_rotation, "attachment_rewrap", dies_on_the_third)
     with pytest.raises(KeyboardInterrupt):
         run("rotate_keys", "--country", "US")
     new_key = primary("US")
     assert Attachment.objects.filter(key_id=new_key).count() == 2
-    monkeypatch.setattr(attachments, "attachment_rewrap", rewrap)
+    monkeypatch.setattr(key_rotation, "attachment_rewrap", rewrap)
     out, _ = run("rotate_keys", "--resume", "--country", "US")
     assert "2 data key(s) re-wrapped" in out
     assert primary("US") == new_key

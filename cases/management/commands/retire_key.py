@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.context import system_actor
-from cases import attachments
+from cases import key_rotation
 
 
 class Command(BaseCommand):
@@ -15,7 +15,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         with system_actor("manage.py retire_key"):
             try:
-                country = attachments.key_retire(key_id=opts["key_id"])
-            except attachments.RetireRefused as exc:
+                country = key_rotation.key_retire(key_id=opts["key_id"])
+            except key_rotation.RetireRefused as exc:
                 raise CommandError(str(exc), returncode=1) from None
         self.stdout.write(f"{country}: retired key {opts['key_id']}")

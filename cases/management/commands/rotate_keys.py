@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.context import system_actor
-from cases import attachments
+from cases import key_rotation
 from workinggroup.keyring import KeyringError
 from workinggroup.models import Country
 
@@ -35,13 +35,13 @@ class Command(BaseCommand):
         with system_actor("manage.py rotate_keys"):
             for country in countries:
                 if not opts["resume"]:
-                    key_id = attachments.key_add(country=country)
+                    key_id = key_rotation.key_add(country=country)
                     self.stdout.write(f"{country}: new primary key {key_id}")
                 if opts["no_rewrap"]:
                     continue
                 progress = self._progress_bar(country) if self.stdout.isatty() else None
                 try:
-                    report = attachments.rotation_run(country=country, progress=progress)
+                    report = key_rotation.rotation_run(country=country, progress=progress)
                 except KeyringError as exc:
                     raise CommandError(str(exc), returncode=2) from None
                 self.stdout.write(
