@@ -12,6 +12,9 @@ unencrypted FileField endpoint (bench only, never shipped), and measures in one 
 - floor:             SHA-256 + AES-256-GCM (cases.crypto.StreamEncryptor) + a disk write of the
                      same bytes in this one process, no HTTP; its parts are timed alone too.
 
+Last, one bit of the stored object is flipped and the download must break off (an
+IncompleteRead after the segments before it), never complete.
+
 The client streams the request body from a generator with a Content-Length (never 1 GiB in
 memory). Server memory is each gunicorn worker's peak RSS (VmHWM, reset through
 /proc/PID/clear_refs before every phase, and a 20 ms VmRSS poll as a cross-check).
@@ -215,6 +218,32 @@ def get_file(port, path, headers, *, verify: bool):
     return received, digest.hexdigest() if verify else None
 
 
+def check_cut(port, created, auth) -> dict:
+    """Flip one bit deep in the stored object: the download must break, not complete."""
+    from django.core.files.storage import default_storage
+
+    from cases.models import Attachment
+
+    path = default_storage.path(Attachment.objects.get(pk=created["id"]).storage_name)
+    offset = 89 + 40 * (64 * 1024 + 16) + 7  # inside segment 40, after ~2.5 MiB were sent
+    with open(path, "r+b") as fh:
+        fh.seek(offset)
+        byte = fh.read(1)
+        fh.seek(offset)
+        fh.write(bytes([byte[0] ^ 1]))
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=900)
+    conn.request("GET", created["content_url"], headers=auth)
+    response = conn.getresponse()
+    try:
+        received = len(response.read())
+        completed = True
+    except http.client.IncompleteRead as exc:
+        received, completed = len(exc.partial), False
+    conn.close()
+    assert not completed, "a tampered download completed"
+    return {"status": response.status, "bytes_received": received, "completed": completed}
+
+
 # --- the floor ---------------------------------------------------------------------------------
 
 
@@ -363,6 +392,7 @@ def main():
             floors.append(floor_runs(size, block, folder))
         got, digest = get_file(server.port, created["content_url"], auth, verify=True)
         assert (got, digest) == (size, expected), "downloaded bytes differ"
+        cut = check_cut(server.port, created, auth)
     finally:
         server.stop()
     plain, upload, download = (min(r, key=lambda m: m.seconds) for r in runs.values())
@@ -391,6 +421,7 @@ def main():
                   for name, s in floor.items()},
         "upload_threaded": os.environ.get("ATTACHMENT_UPLOAD_THREADED", "True"),
     }
+    results["tampered_download"] = cut
     results["ratios"] = {
         "encrypted_upload_vs_plain_upload": round(plain.seconds / upload.seconds, 2),
         "download_vs_floor": round(floor["floor"] / download.seconds, 2),
@@ -429,6 +460,8 @@ def main():
         per_run = results["ratios_per_run"][name]
         print(f"{name}: {value} (fastest runs); per run {per_run}, "
               f"median {statistics.median(per_run)}")
+    print(f"tampered object: HTTP {cut['status']}, {cut['bytes_received']} bytes, then the "
+          f"connection was cut (complete: {cut['completed']})")
     for goal, met in results["goals_met"].items():
         print(f"{'met ' if met else 'MISSED'}  {goal}")
     if not args.keep:
