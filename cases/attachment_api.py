@@ -20,13 +20,13 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from cases import attachments
 from cases.crypto import AttachmentIntegrityError
 from cases.models import Attachment
 from cases.upload import EncryptingUploadHandler, UploadRefused
-from workinggroup.authentication import TokenAuthentication
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -77,8 +77,16 @@ class _BodylessRequest:
         return getattr(self._request, name)
 
 
-class UploadSessionAuthentication(SessionAuthentication):
-    """Session sign-in for uploads, with the CSRF token taken from the X-CSRFToken header.
+def _project_session_authentication() -> type[SessionAuthentication]:
+    """The session authentication the API is configured with (whatever sign-in requires)."""
+    for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES:
+        if issubclass(cls, SessionAuthentication):
+            return cls
+    return SessionAuthentication
+
+
+class UploadSessionAuthentication(_project_session_authentication()):
+    """The project's session sign-in, with the CSRF token taken from the X-CSRFToken header.
 
     Django's CSRF check looks for a form field first, which would parse the multipart body
     before the access checks and before the encrypting handler is armed.
@@ -86,6 +94,14 @@ class UploadSessionAuthentication(SessionAuthentication):
 
     def enforce_csrf(self, request):
         super().enforce_csrf(_BodylessRequest(request))
+
+
+def _upload_authentication_classes() -> list[type]:
+    """The API's authenticators, with session sign-in swapped for the upload-safe one."""
+    return [
+        UploadSessionAuthentication if issubclass(cls, SessionAuthentication) else cls
+        for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES
+    ]
 
 
 class UploadSessionScheme(SessionScheme):
@@ -114,7 +130,7 @@ class CaseAttachmentsView(GenericAPIView):
     serializer_class = AttachmentSerializer
     queryset = Attachment.objects.none()  # for the schema; reads go through attachments_for
     parser_classes = [MultiPartParser]
-    authentication_classes = [TokenAuthentication, UploadSessionAuthentication]
+    authentication_classes = _upload_authentication_classes()
 
     def initialize_request(self, request, *args, **kwargs):
         if request.method == "POST":

@@ -189,6 +189,19 @@ def test_session_upload_needs_the_csrf_header(make_case, us_investigator, web):
     assert accepted.status_code == 201
 
 
+def test_uploads_accept_exactly_the_apis_sign_in_methods():
+    from rest_framework.settings import api_settings
+
+    from cases.attachment_api import CaseAttachmentsView, UploadSessionAuthentication
+
+    configured = api_settings.DEFAULT_AUTHENTICATION_CLASSES
+    ours = CaseAttachmentsView.authentication_classes
+    assert len(ours) == len(configured)
+    for mine, theirs in zip(ours, configured, strict=True):
+        # the session class is the project's own (MFA-verified, say), CSRF from the header
+        assert mine is theirs or (mine is UploadSessionAuthentication and issubclass(mine, theirs))
+
+
 # --- refusals leave nothing behind -------------------------------------------------------------
 
 
