@@ -53,7 +53,7 @@ def test_a_second_drain_of_an_empty_outbox_does_nothing(db, record_events, drain
 
 
 def test_two_drains_at_once_chain_every_event_once(
-    postgres, transactional_db, record_events, monkeypatch
+    postgres, django_db_serialized_rollback, transactional_db, record_events, monkeypatch
 ):
     monkeypatch.setattr(services, "trigger_drain", lambda: None)  # the events wait for us
     record_events(300)
