@@ -247,12 +247,11 @@ def verify_chain(
                     break
                 sha = new_sha256()  # copying a fresh context beats OpenSSL 3's constructor
                 sha.update(prev_hash.encode())
-                sha.update(dumps({
-                    "seq": seq, "occurred_at": r[1], "recorded_at": r[2], "actor": r[3],
-                    "actor_country": r[4], "action": r[5], "target_type": r[6],
-                    "target_id": r[7], "case_id": r[8], "case_country": r[9], "outcome": r[10],
-                    "ip": r[11], "request_id": r[12], "details": loads(r[13]),
-                    "prev_hash": prev_hash,
+                sha.update(dumps({  # chain.FIELDS, written in canonical (sorted) order
+                    "action": r[5], "actor": r[3], "actor_country": r[4], "case_country": r[9],
+                    "case_id": r[8], "details": loads(r[13]), "ip": r[11], "occurred_at": r[1],
+                    "outcome": r[10], "prev_hash": prev_hash, "recorded_at": r[2],
+                    "request_id": r[12], "seq": seq, "target_id": r[7], "target_type": r[6],
                 }, option=sort_keys))  # fmt: skip
                 digest = sha.hexdigest()
                 if digest != r[15]:

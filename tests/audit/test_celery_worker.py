@@ -24,8 +24,10 @@ def _close_worker_connections(task=None, **kwargs):
     connections.close_all()  # the worker thread's connection must not outlive the test
 
 
+# Transactional tests here restore the seeded countries and groups the way tests/sharing's do
+# (serialized rollback), so the flush after each leaves nothing for post_migrate to half-make.
 @pytest.fixture
-def real_worker(postgres, redis_url, settings):
+def real_worker(postgres, django_db_serialized_rollback, transactional_db, redis_url, settings):
     assert settings.BROKER_CONFIGURED and app.conf.broker_url == redis_url
     app.conf.task_always_eager = False
     RAN.clear()
@@ -37,9 +39,6 @@ def real_worker(postgres, redis_url, settings):
         task_postrun.disconnect(_close_worker_connections)
 
 
-# Real commits the worker can see; serialized rollback restores the seeded rows afterwards
-# and keeps post_migrate from recreating groups that the next such test restores.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_thousand_events_from_concurrent_writers_chain_without_gaps(real_worker):
     errors, barrier = [], threading.Barrier(WRITERS)
 

@@ -52,8 +52,9 @@ def test_a_second_drain_of_an_empty_outbox_does_nothing(db, record_events, drain
     assert chained_seqs() == [1, 2, 3]
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_drains_at_once_chain_every_event_once(postgres, record_events, monkeypatch):
+def test_two_drains_at_once_chain_every_event_once(
+    postgres, django_db_serialized_rollback, transactional_db, record_events, monkeypatch
+):
     monkeypatch.setattr(services, "trigger_drain", lambda: None)  # the events wait for us
     record_events(300)
     barrier, errors, drained = threading.Barrier(2), [], []
