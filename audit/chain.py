@@ -29,9 +29,12 @@ FIELDS = (
 )
 
 
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
 def format_timestamp(value: dt.datetime) -> str:
     """ISO 8601 in UTC with microseconds and a Z: one spelling for every timestamp."""
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(dt.UTC).strftime(TIMESTAMP_FORMAT)
 
 
 def canonical_json(entry: dict) -> bytes:

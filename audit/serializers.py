@@ -2,9 +2,10 @@
 
 from rest_framework import serializers
 
+from audit import chain
 from audit.models import AuditCheckpoint, AuditEntry
 
-CHAIN_TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
+CHAIN_TIMESTAMP = chain.TIMESTAMP_FORMAT
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
@@ -13,24 +14,7 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AuditEntry
-        fields = [
-            "seq",
-            "occurred_at",
-            "recorded_at",
-            "actor",
-            "actor_country",
-            "action",
-            "target_type",
-            "target_id",
-            "case_id",
-            "case_country",
-            "outcome",
-            "ip",
-            "request_id",
-            "details",
-            "prev_hash",
-            "hash",
-        ]
+        fields = [*chain.FIELDS, "hash"]  # exactly the chain's objects
         read_only_fields = fields
 
 
