@@ -132,7 +132,7 @@ def record(action, actor=None, target=None, outcome=Outcome.SUCCESS, case=None, 
     }
     event = {name: _text(value, _MAX_LENGTHS[name]) for name, value in event.items()}
     event["details"] = _jsonable(details)
-    # Every audited request pays for this insert: a prepared statement, not a model save.
+    # Every audited request pays for this insert: one fixed SQL statement, not a model save.
     occurred_at = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
         cursor.execute(_outbox_insert(), [occurred_at, orjson.dumps(event).decode()])
