@@ -9,25 +9,13 @@ from rest_framework.views import APIView
 
 import audit
 from cases.identifiers import IDENTIFIER_TYPES, InvalidIdentifier
+from cases.serializers import CaseOutput
 from sharing import lookup
 
 
 class LookupInputSerializer(serializers.Serializer):
     identifier_type = serializers.ChoiceField(choices=IDENTIFIER_TYPES)
     value = serializers.CharField(max_length=256)
-
-
-class OwnMatchSerializer(serializers.Serializer):
-    """A matching case the caller can already read: the usual case summary."""
-
-    id = serializers.UUIDField()
-    reference = serializers.CharField()
-    title = serializers.CharField()
-    owner_country = serializers.CharField(source="owner_country_id")
-    case_type = serializers.CharField()
-    status = serializers.CharField()
-    handling_code = serializers.CharField()
-    handling_note = serializers.CharField()
 
 
 class HitSerializer(serializers.Serializer):
@@ -38,7 +26,7 @@ class HitSerializer(serializers.Serializer):
 
 class LookupResultSerializer(serializers.Serializer):
     hits = HitSerializer(many=True)
-    own = OwnMatchSerializer(many=True)
+    own = CaseOutput(many=True)  # the usual case summaries
 
 
 class LookupView(APIView):
