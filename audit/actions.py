@@ -23,6 +23,7 @@ ACTIONS = {
     "token.issue": "issued an API token",
     "token.revoke": "revoked an API token",
     "country.create": "added a partner country",
+    "country.update": "renamed a partner country",
     "key.create": "created a keyring",
     "key.rotate": "rotated a key-encryption key and re-wrapped data keys",
     "key.retire": "retired an old key",

@@ -22,7 +22,9 @@ class CountryAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save(update_fields=["name_en", "name_es"])
+            members.country_update(
+                country=obj, name_en=obj.name_en, name_es=obj.name_es, actor=request.user
+            )
         else:
             created = members.country_create(
                 code=obj.code, name_en=obj.name_en, name_es=obj.name_es, actor=request.user

@@ -182,6 +182,16 @@ def country_create(*, code, name_en, name_es, actor) -> Country:
     return country
 
 
+def country_update(*, country: Country, name_en, name_es, actor) -> Country:
+    """Rename a partner country (its code and group never change)."""
+    with transaction.atomic():
+        country = Country.objects.select_for_update().get(pk=country.pk)
+        country.name_en, country.name_es = name_en, name_es
+        country.save(update_fields=["name_en", "name_es"])
+        audit.record("country.update", actor, target=country, name_en=name_en, name_es=name_es)
+    return country
+
+
 def token_issue(*, user: User, actor, hours=None, name="") -> tuple[ApiToken, str]:
     """Mint an API token; the raw key is returned once and only its hash is stored."""
     hours = settings.API_TOKEN_DEFAULT_HOURS if hours is None else hours

@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from workinggroup import members
-from workinggroup.models import User
+from workinggroup.models import Country, User
 
 GOOD_PASSWORD = "correct-Horse-battery-9"
 
@@ -157,3 +157,13 @@ def test_seed_demo_refuses_production(db, settings):
         call_command("seed_demo", "--quiet")
     assert excinfo.value.returncode == 2
     assert User.objects.count() == 0
+
+
+def test_renaming_a_country_is_audited(db, administrator, audit_log):
+    country = members.country_update(country=Country.objects.get(code="MX"), name_en="Mexico",
+                                      name_es="Estados Unidos Mexicanos", actor=administrator)
+    country.refresh_from_db()
+    assert (country.name_en, country.name_es) == ("Mexico", "Estados Unidos Mexicanos")
+    [entry] = audit_log(action="country.update")
+    assert (entry.actor, entry.target_id) == ("administrator", "MX")
+    assert entry.details["name_es"] == "Estados Unidos Mexicanos"
