@@ -60,7 +60,6 @@ ACTIONS = {
     "audit.view": "read audit entries",
     "audit.export": "exported audit entries",
     "audit.verify": "verified the audit chain",
-    "audit.checkpoint": "signed an audit checkpoint",
 }
 
 

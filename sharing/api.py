@@ -49,7 +49,7 @@ class ShareRequestFilter(django_filters.FilterSet):
 def resolve_case(request, data):
     """The case a new request is about, looked up through the case gate (404 when the caller
     cannot see it, exactly like a read)."""
-    return get_case_for(request.user, data["case"], "summary"), False
+    return get_case_for(request.user, data["case"], "summary")
 
 
 class ShareRequestViewSet(
@@ -91,7 +91,7 @@ class ShareRequestViewSet(
             )
             return Response({"results": self.get_serializer(opened, many=True).data},
                             status=201)
-        case, from_hit = resolve_case(request, data)
+        case = resolve_case(request, data)
         share_request = services.share_request_open(
             requester=request.user,
             case=case,
@@ -100,7 +100,6 @@ class ShareRequestViewSet(
             justification=data["justification"],
             expires_at=data["expires_at"],
             named_subjects=data["named_subjects"],
-            from_hit=from_hit,
         )
         return Response(self.get_serializer(share_request).data, status=201)
 
