@@ -83,4 +83,6 @@ def test_a_changed_password_signs_in(db, us_investigator, web, sign_in):
         "old_password": PERSONA_PASSWORD, "new_password1": NEW_PASSWORD,
         "new_password2": NEW_PASSWORD,
     })
-    sign_in(Client(), us_investigator, password=NEW_PASSWORD)
+    client = Client()
+    sign_in(client, us_investigator, password=NEW_PASSWORD)  # asserts each step passed
+    assert client.get("/account/").status_code == 200
