@@ -42,9 +42,14 @@ def canonical_json(entry: dict) -> bytes:
     return orjson.dumps(entry, option=orjson.OPT_SORT_KEYS)
 
 
+def body_hash(prev_hash: str, body: bytes) -> str:
+    """The hash of an entry whose canonical JSON (its stored body) is `body`."""
+    return hashlib.sha256(prev_hash.encode("ascii") + body).hexdigest()
+
+
 def entry_hash(prev_hash: str, entry: dict) -> str:
     """The hash of an entry (a dict of FIELDS, timestamps already formatted)."""
-    return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(entry)).hexdigest()
+    return body_hash(prev_hash, canonical_json(entry))
 
 
 def entry_dict(entry) -> dict:

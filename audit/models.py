@@ -70,6 +70,10 @@ class AuditEntry(AppendOnlyModel):
     request_id = models.CharField(max_length=64, blank=True)
     details = models.JSONField(default=dict)
     prev_hash = models.CharField(max_length=64)
+    # The exact bytes the hash covers after prev_hash: the canonical JSON of the fields above.
+    # Verification hashes it as stored; on PostgreSQL a validated CHECK constraint
+    # (audit.triggers.BODY_CONSTRAINT) ties every column above to it.
+    body = models.TextField(editable=False)
     hash = models.CharField(max_length=64, unique=True)
 
     class Meta:

@@ -1,27 +1,26 @@
 """Reading the audit trail: the auditors' gate, the chain rows, and the walk that verifies them."""
 
 import hashlib
+import multiprocessing
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 
 import orjson
+import psycopg
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.db import connection
-from django.db.models import CharField, F, Func, Q, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models import Q, QuerySet
+from psycopg.types.string import ByteaBinaryLoader
 
-from audit import chain
+from audit import chain, triggers
 from audit.models import AuditCheckpoint, AuditEntry
 from workinggroup.keyring import get_keyring
 
 VIEW_PERMISSION = "audit.view_auditentry"
-CHUNK_SIZE = 5000
-ROW_FIELDS = (*chain.FIELDS, "hash")  # what the chain hashes, then its hash: an export line
-_SEQ, _DETAILS, _PREV, _HASH = 0, 13, 14, 15
-assert ROW_FIELDS.index("details") == _DETAILS and ROW_FIELDS.index("hash") == _HASH
+CHUNK_SIZE = 10_000
 
 
 # --- Who may read ---------------------------------------------------------------------------
@@ -52,48 +51,32 @@ def entries_visible_to(user) -> QuerySet:
 # --- Chain rows, streamed -------------------------------------------------------------------
 
 
-class _UtcText(Func):
-    """A timestamp as the chain spells it, formatted by PostgreSQL (cheaper than in Python)."""
+def _body_chunks(
+    queryset: QuerySet, after_seq: int, upto: int | None, chunk_size: int
+) -> Iterator[list[tuple[int, bytes, bytes]]]:
+    """(seq, body, hash) of the queryset's entries by seq, a chunk at a time, as bytes.
 
-    template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-    output_field = CharField()
-
-
-_AFTER = -7_919_113  # stands for "seq greater than" while the chunk query is compiled
-
-
-def _row_chunks(queryset: QuerySet, after_seq: int, chunk_size: int) -> Iterator[list]:
-    """Rows of the queryset by seq, a chunk at a time (keyset pagination on seq).
-
-    Each row is a tuple in ROW_FIELDS order with the timestamps formatted and details as JSON
-    text (decoding is left to the caller, which is the hot loop of verification). Constant
-    memory: at most two chunks of tuples, never model instances. On PostgreSQL the database
-    formats the timestamps (psycopg's timestamptz parsing costs more than the whole rest)
-    and the next chunk is fetched, on the same connection so inside the same transaction,
-    while the caller works on this one.
+    Keyset pagination on seq, so memory holds at most two chunks. On PostgreSQL the rows come
+    in binary with text loaded as bytes (no decoding: the body is hashed as stored), and the
+    next chunk is fetched, on the same connection and so inside the same transaction, while
+    the caller works on this one.
     """
-    rows = queryset.annotate(_details=Cast("details", TextField()))
-    names = {"details": "_details"}
-    postgres = connection.vendor == "postgresql"
-    if postgres:
-        rows = rows.annotate(
-            _occurred=_UtcText(F("occurred_at")), _recorded=_UtcText(F("recorded_at"))
-        )
-        names.update(occurred_at="_occurred", recorded_at="_recorded")
-    rows = rows.order_by("seq").values_list(*(names.get(f, f) for f in ROW_FIELDS))
-    if not postgres:
-        fmt = chain.format_timestamp
+    rows = queryset.order_by("seq")
+    if upto is not None:
+        rows = rows.filter(seq__lte=upto)
+    rows = rows.values_list("seq", "body", "hash")
+    if connection.vendor != "postgresql":
         while True:
             chunk = [
-                (r[0], fmt(r[1]), fmt(r[2]), *r[3:])
-                for r in rows.filter(seq__gt=after_seq)[:chunk_size]
+                (seq, body.encode(), digest.encode())
+                for seq, body, digest in rows.filter(seq__gt=after_seq)[:chunk_size]
             ]
             if not chunk:
                 return
             yield chunk
             if len(chunk) < chunk_size:
                 return
-            after_seq = chunk[-1][_SEQ]
+            after_seq = chunk[-1][0]
 
     sql, params = rows.filter(seq__gt=_AFTER)[:chunk_size].query.sql_with_params()
     params, slot = list(params), params.index(_AFTER)
@@ -102,8 +85,11 @@ def _row_chunks(queryset: QuerySet, after_seq: int, chunk_size: int) -> Iterator
 
     def fetch(after):
         params[slot] = after
-        with raw.cursor() as cursor:
-            cursor.execute(sql, params)
+        # Django's cursors bind on the client, which rules out binary results: use psycopg's.
+        with psycopg.Cursor(raw) as cursor:
+            for oid_name in ("text", "varchar"):
+                cursor.adapters.register_loader(oid_name, ByteaBinaryLoader)
+            cursor.execute(sql, params, binary=True)
             return cursor.fetchall()
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-chain-read") as reader:
@@ -114,33 +100,24 @@ def _row_chunks(queryset: QuerySet, after_seq: int, chunk_size: int) -> Iterator
                 return
             full = len(chunk) == chunk_size
             if full:  # the database works on the next chunk while the caller works on this
-                pending = reader.submit(fetch, chunk[-1][_SEQ])
+                pending = reader.submit(fetch, chunk[-1][0])
             yield chunk
             if not full:
                 return
 
 
-def chain_rows(
-    queryset: QuerySet | None = None, *, after_seq: int = 0, chunk_size: int = CHUNK_SIZE
-) -> Iterator[tuple]:
-    """Each entry as a tuple in ROW_FIELDS order (timestamps formatted, details decoded)."""
-    queryset = AuditEntry.objects.all() if queryset is None else queryset
-    loads = orjson.loads
-    with closing(_row_chunks(queryset, after_seq, chunk_size)) as chunks:
-        for chunk in chunks:
-            for r in chunk:
-                yield (*r[:_DETAILS], loads(r[_DETAILS]), r[_PREV], r[_HASH])
+_AFTER = -7_919_113  # stands for "seq greater than" while the chunk query is compiled
 
 
 def export_lines(queryset: QuerySet, *, chunk_size: int = 1000) -> Iterator[bytes]:
-    """JSON Lines of exactly the chain's objects (the hashed fields plus "hash"), by seq."""
+    """JSON Lines of exactly the chain's objects (the hashed body's fields plus "hash"), by seq."""
     dumps, loads, sort_keys = orjson.dumps, orjson.loads, orjson.OPT_SORT_KEYS
-    with closing(_row_chunks(queryset, 0, chunk_size)) as chunks:
+    with closing(_body_chunks(queryset, 0, None, chunk_size)) as chunks:
         for chunk in chunks:
             lines = []
-            for r in chunk:
-                entry = dict(zip(ROW_FIELDS, r, strict=True))
-                entry["details"] = loads(r[_DETAILS])
+            for _seq, body, digest in chunk:
+                entry = loads(body)
+                entry["hash"] = digest.decode()
                 lines.append(dumps(entry, option=sort_keys))
             yield b"\n".join(lines) + b"\n"
 
@@ -210,16 +187,21 @@ def verify_chain(
     after_checkpoint: int = 0,
     progress: Callable[[int], None] | None = None,
     chunk_size: int = CHUNK_SIZE,
+    jobs: int = 1,
 ) -> Verification:
     """Walk the chain by seq in constant memory and check every signed checkpoint against it.
 
     Names the first bad seq: a rewritten entry (its hash no longer matches), a deleted one (a
-    gap in seq), a swapped pair (prev_hash no longer links), a truncated tail (a checkpoint
-    signed a longer chain), or a bad checkpoint signature. With `after_checkpoint` the walk
-    starts at that (signature-checked) checkpoint instead of the genesis.
+    gap in seq), a swapped pair (prev_hash no longer links), a column that no longer says what
+    the hashed body says, a truncated tail (a checkpoint signed a longer chain), or a bad
+    checkpoint signature. With `after_checkpoint` the walk starts at that (signature-checked)
+    checkpoint instead of the genesis. With `jobs` > 1 (PostgreSQL, outside a transaction) the
+    seq range is split between that many processes: each entry's check needs only its own row
+    and the hash before it, so the ranges are independent and their results are read in order.
     """
     checkpoints, problems = _checkpoints()
-    expected, prev_hash = 1, chain.GENESIS_HASH
+    upto = chain_head()[0]  # after the checkpoints: every checkpoint read is at or below it
+    start, prev_hash = 0, chain.GENESIS_HASH
     if after_checkpoint:
         if after_checkpoint not in checkpoints:
             problems.append(
@@ -227,64 +209,146 @@ def verify_chain(
             )
             after_checkpoint = 0
         else:
-            expected, prev_hash = after_checkpoint + 1, checkpoints[after_checkpoint]
+            start, prev_hash = after_checkpoint, checkpoints[after_checkpoint]
             earlier = _checkpoints_before(checkpoints, after_checkpoint)
             if earlier:
                 problems.append(earlier)
-    last_checkpoint = after_checkpoint
-    checked, broken = 0, None
-    new_sha256, dumps, loads, sort_keys = hashlib.sha256().copy, orjson.dumps, orjson.loads, \
-        orjson.OPT_SORT_KEYS
-    with closing(_row_chunks(AuditEntry.objects.all(), expected - 1, chunk_size)) as chunks:
+    signed = {seq: head.encode() for seq, head in checkpoints.items()}
+    walk = _walk_ranges(start, prev_hash, upto, signed, after_checkpoint, chunk_size, jobs,
+                        progress)
+    walk_problems = [walk.problem] if walk.problem else []
+    drift = _column_drift(start, upto)
+    last_seen = start + walk.checked
+    if walk.problem is None:
+        tail = max(checkpoints, default=0)
+        if tail > last_seen:
+            walk_problems.append(
+                (last_seen + 1, f"entries from #{last_seen + 1} are missing: checkpoint #{tail} "
+                                f"signed a longer chain (truncated)")
+            )
+    # At one seq the walk's finding is named first: it says how the chain broke.
+    problems = walk_problems + ([drift] if drift else []) + problems
+    if not problems:
+        return Verification(True, walk.checked, None, "", after_checkpoint, walk.last_checkpoint)
+    first_bad, reason = min(problems, key=lambda problem: problem[0])
+    checked = walk.checked
+    if drift and first_bad == drift[0]:  # the walk went past it: count the entries before it
+        checked = min(checked, first_bad - 1 - start)
+    return Verification(False, checked, first_bad, reason, after_checkpoint, walk.last_checkpoint)
+
+
+@dataclass(frozen=True)
+class _Walk:
+    problem: tuple[int, str] | None
+    checked: int
+    last_checkpoint: int
+
+
+MIN_ENTRIES_PER_JOB = 100_000  # below this a second process costs more than it saves
+
+
+def _walk_ranges(start, prev_hash, upto, signed, last_checkpoint, chunk_size, jobs, progress):
+    """Walk (start, upto], in one process or split into `jobs` consecutive ranges."""
+    jobs = min(jobs, (upto - start) // MIN_ENTRIES_PER_JOB)
+    if jobs < 2 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        # Inside a transaction other processes could not see what this one sees.
+        return _walk(start, prev_hash, upto, signed, last_checkpoint, chunk_size, progress)
+    bounds = [start + (upto - start) * k // jobs for k in range(jobs + 1)]
+    # Each range starts from the stored hash before it; if that entry is gone or wrong, the
+    # range before it reports so at a lower seq, and the first problem in seq order wins.
+    stored = dict(AuditEntry.objects.filter(seq__in=bounds[1:-1]).values_list("seq", "hash"))
+    starts = [(bounds[0], prev_hash, last_checkpoint)] + [
+        (b, stored.get(b, chain.GENESIS_HASH), max((s for s in signed if s <= b), default=0))
+        for b in bounds[1:-1]
+    ]
+    connection.close()  # the processes fork: none may share this connection's socket
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = [
+            pool.submit(_walk, after, prev, end, signed, last, chunk_size, None)
+            for (after, prev, last), end in zip(starts, bounds[1:], strict=True)
+        ]
+        checked, last = 0, last_checkpoint
+        for future, end in zip(futures, bounds[1:], strict=True):
+            part = future.result()
+            checked += part.checked
+            last = max(last, part.last_checkpoint)
+            if part.problem:
+                return _Walk(part.problem, checked, last)
+            if progress is not None:
+                progress(end)
+    return _Walk(None, checked, last)
+
+
+def _walk(after_seq, prev_hash, upto, signed, last_checkpoint, chunk_size, progress) -> _Walk:
+    """Check every entry in (after_seq, upto]: no gap, and SHA-256(prev + body) == its hash."""
+    expected, prev, checked = after_seq + 1, prev_hash.encode(), 0
+    new_sha256 = hashlib.sha256().copy  # copying a fresh context beats OpenSSL 3's constructor
+    with closing(_body_chunks(AuditEntry.objects.all(), after_seq, upto, chunk_size)) as chunks:
         for chunk in chunks:
-            for r in chunk:
-                seq = r[0]
+            for seq, body, digest in chunk:
                 if seq != expected:
-                    broken = (expected, f"#{expected} is missing (the next entry is #{seq})")
-                    break
-                if r[14] != prev_hash:
-                    broken = (seq, f"#{seq}: prev_hash does not link to #{seq - 1}")
-                    break
-                sha = new_sha256()  # copying a fresh context beats OpenSSL 3's constructor
-                sha.update(prev_hash.encode())
-                sha.update(dumps({  # chain.FIELDS, written in canonical (sorted) order
-                    "action": r[5], "actor": r[3], "actor_country": r[4], "case_country": r[9],
-                    "case_id": r[8], "details": loads(r[13]), "ip": r[11], "occurred_at": r[1],
-                    "outcome": r[10], "prev_hash": prev_hash, "recorded_at": r[2],
-                    "request_id": r[12], "seq": seq, "target_id": r[7], "target_type": r[6],
-                }, option=sort_keys))  # fmt: skip
-                digest = sha.hexdigest()
-                if digest != r[15]:
-                    broken = (seq, f"#{seq}: its content no longer matches its hash")
-                    break
-                if seq in checkpoints:
-                    if checkpoints[seq] != digest:
-                        broken = (
+                    problem = (expected, f"#{expected} is missing (the next entry is #{seq})")
+                    return _Walk(problem, checked, last_checkpoint)
+                sha = new_sha256()
+                sha.update(prev)
+                sha.update(body)
+                computed = sha.hexdigest().encode()
+                if computed != digest:
+                    return _Walk((seq, _why_unhashed(seq, body, prev)), checked, last_checkpoint)
+                if seq in signed:
+                    if signed[seq] != computed:
+                        problem = (
                             last_checkpoint + 1,
                             f"the chain at #{seq} differs from its signed checkpoint: entries "
                             f"after #{last_checkpoint} were rewritten",
                         )
-                        break
+                        return _Walk(problem, checked, last_checkpoint)
                     last_checkpoint = seq
                 checked += 1
-                prev_hash = digest
+                prev = computed
                 expected += 1
-            if broken:
-                problems.append(broken)
-                break
             if progress is not None:
                 progress(expected - 1)
-    if broken is None:
-        tail = max(checkpoints, default=0)
-        if tail >= expected:
-            problems.append(
-                (expected, f"entries from #{expected} are missing: checkpoint #{tail} "
-                           f"signed a longer chain (truncated)")
-            )
-    if not problems:
-        return Verification(True, checked, None, "", after_checkpoint, last_checkpoint)
-    first_bad, reason = min(problems)
-    return Verification(False, checked, first_bad, reason, after_checkpoint, last_checkpoint)
+    if expected <= upto:  # the range ends in missing entries
+        following = AuditEntry.objects.filter(seq__gt=expected).order_by("seq")
+        after = following.values_list("seq", flat=True).first()
+        problem = (expected, f"#{expected} is missing (the next entry is #{after})")
+        return _Walk(problem, checked, last_checkpoint)
+    return _Walk(None, checked, last_checkpoint)
+
+
+def _why_unhashed(seq: int, body: bytes, prev: bytes) -> str:
+    """Name how an entry fails its hash: it no longer links to the one before, or it changed."""
+    try:
+        claimed_prev = orjson.loads(body).get("prev_hash")
+    except (orjson.JSONDecodeError, AttributeError):
+        claimed_prev = None
+    if claimed_prev is not None and claimed_prev != prev.decode():
+        return f"#{seq}: prev_hash does not link to #{seq - 1}"
+    return f"#{seq}: its content no longer matches its hash"
+
+
+def _column_drift(after_seq: int, upto: int) -> tuple[int, str] | None:
+    """The first entry whose columns no longer say what its hashed body says, if any.
+
+    On PostgreSQL a validated CHECK constraint guarantees there is none. Without it (SQLite,
+    or a PostgreSQL table whose constraint was dropped) the rows are compared in Python.
+    """
+    if connection.vendor == "postgresql" and triggers.body_constraint_holds(connection):
+        return None
+    entries = AuditEntry.objects.filter(seq__gt=after_seq, seq__lte=upto).order_by("seq")
+    seq = next((e.seq for e in entries.iterator(chunk_size=2000) if not _matches(e)), None)
+    if seq is None:
+        return None
+    return seq, f"#{seq}: its columns no longer match its hashed content"
+
+
+def _matches(entry: AuditEntry) -> bool:
+    try:
+        return orjson.loads(entry.body) == chain.entry_dict(entry)
+    except orjson.JSONDecodeError:
+        return False
 
 
 def chain_head() -> tuple[int, str]:

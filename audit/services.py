@@ -29,6 +29,7 @@ DRAIN_LOCK_KEY = 0x5747584155  # "WGXAU": the single-writer advisory lock of the
 DRAIN_PENDING_KEY = "audit:drain-pending"
 DRAIN_PENDING_SECONDS = 30
 DEFAULT_BATCH_SIZE = 2000
+ENTRY_COLUMNS = (*chain.FIELDS, "body", "hash")  # a chained row, in the order the drain builds it
 
 DRAIN_COALESCE_SECONDS = 0.25  # a queued drain starts this much later, to drain a batch
 TRIGGER_GATHER_SECONDS = 0.05  # commits of a process gather this long into one request
@@ -327,9 +328,9 @@ def _take_events(batch_size: int) -> list[tuple]:
 
 
 def _append_entries(rows: list[tuple]) -> None:
-    """Insert chained rows (values in chain.FIELDS order plus hash); COPY on PostgreSQL."""
+    """Insert chained rows (values in chain.FIELDS order, body, hash); COPY on PostgreSQL."""
     if connection.vendor == "postgresql":
-        columns = ", ".join((*chain.FIELDS, "hash"))
+        columns = ", ".join(ENTRY_COLUMNS)
         details = chain.FIELDS.index("details")
         with connection.cursor() as cursor:
             with cursor.cursor.copy(f"COPY audit_auditentry ({columns}) FROM STDIN") as copy:
@@ -339,7 +340,7 @@ def _append_entries(rows: list[tuple]) -> None:
                     copy.write_row(row)
         return
     AuditEntry.objects.bulk_create(
-        [AuditEntry(**dict(zip((*chain.FIELDS, "hash"), row, strict=True))) for row in rows]
+        [AuditEntry(**dict(zip(ENTRY_COLUMNS, row, strict=True))) for row in rows]
     )
 
 
@@ -373,9 +374,10 @@ def _drain_batch(batch_size: int, fail_after_append: bool = False) -> int:
                 "details": get("details") or {},
                 "prev_hash": prev_hash,
             }
-            entry_hash = chain.entry_hash(prev_hash, entry)
+            body = chain.canonical_json(entry)
+            entry_hash = chain.body_hash(prev_hash, body)
             entry["occurred_at"], entry["recorded_at"] = occurred_at, recorded_at
-            rows.append((*entry.values(), entry_hash))
+            rows.append((*entry.values(), body.decode(), entry_hash))
             prev_hash = entry_hash
         _append_entries(rows)
         if fail_after_append:  # test hook: a worker dying between append and commit
@@ -464,11 +466,14 @@ def _alert_broken(result, scope: str) -> None:
     )
 
 
-def chain_verify(*, actor, progress=None):
-    """Verify the whole chain and record who did (audit.verify); logs an alert when broken."""
+def chain_verify(*, actor, progress=None, jobs: int = 1):
+    """Verify the whole chain and record who did (audit.verify); logs an alert when broken.
+
+    `jobs` processes share the walk on PostgreSQL (manage.py verify_audit uses every core).
+    """
     from audit import selectors
 
-    result = selectors.verify_chain(progress=progress)
+    result = selectors.verify_chain(progress=progress, jobs=jobs)
     if not result.ok:
         _alert_broken(result, "full verification")
     record(

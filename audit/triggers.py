@@ -97,3 +97,60 @@ def install(connection) -> None:
 
 def drop(connection) -> None:
     execute(connection, drop_sql(connection.vendor))
+
+
+# --- Columns tied to the hashed body (PostgreSQL) ----------------------------------------------
+#
+# Verification hashes each entry's stored body, the canonical JSON the hash covers. The columns
+# beside it (what auditors filter on and see) are kept honest by this CHECK constraint: every
+# column must say what the body says, compared as jsonb (so the body's key order and escapes do
+# not matter, its content does). verify_chain confirms the constraint is in place and validated;
+# where it is not (it was dropped, or SQLite, which gets none) the verifier compares every row's
+# columns with its body in Python instead.
+
+BODY_CONSTRAINT = "audit_entry_columns_match_body"
+_UTC_TEXT = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+BODY_MATCHES_COLUMNS = (
+    "body::jsonb = jsonb_build_object("
+    "'seq', seq, "
+    f"'occurred_at', {_UTC_TEXT.format('occurred_at')}, "
+    f"'recorded_at', {_UTC_TEXT.format('recorded_at')}, "
+    "'actor', actor, 'actor_country', actor_country, 'action', action, "
+    "'target_type', target_type, 'target_id', target_id, 'case_id', case_id, "
+    "'case_country', case_country, 'outcome', outcome, 'ip', ip, 'request_id', request_id, "
+    "'details', details, 'prev_hash', prev_hash)"
+)
+
+
+def add_body_constraint(connection, *, validate: bool = True) -> None:
+    """Add the constraint (PostgreSQL; a no-op elsewhere), checking every existing row unless
+    `validate` is false (then it holds for new rows only, and the verifier compares old ones)."""
+    if connection.vendor == "postgresql":
+        not_valid = "" if validate else " NOT VALID"
+        execute(
+            connection,
+            [
+                f"ALTER TABLE audit_auditentry ADD CONSTRAINT {BODY_CONSTRAINT} "
+                f"CHECK ({BODY_MATCHES_COLUMNS}){not_valid}"
+            ],
+        )
+
+
+def drop_body_constraint(connection) -> None:
+    if connection.vendor == "postgresql":
+        execute(
+            connection,
+            [f"ALTER TABLE audit_auditentry DROP CONSTRAINT IF EXISTS {BODY_CONSTRAINT}"],
+        )
+
+
+def body_constraint_holds(connection) -> bool:
+    """True when the validated constraint is on the entry table (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT convalidated FROM pg_constraint WHERE conname = %s "
+            "AND conrelid = 'audit_auditentry'::regclass AND contype = 'c'",
+            [BODY_CONSTRAINT],
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])

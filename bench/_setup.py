@@ -42,18 +42,35 @@ def _recreate(parsed, name):
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def rss_mib() -> float:
-    """Resident set size of this process now, in MiB."""
-    with open("/proc/self/statm") as fh:
-        pages = int(fh.read().split()[1])
+def rss_mib(pid="self") -> float:
+    """Resident set size of a process (this one by default) now, in MiB; 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            pages = int(fh.read().split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def children_rss_mib() -> float:
+    """RSS of this process's child processes, summed (pages shared by a fork count in each)."""
+    total = 0.0
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/children") as fh:
+                total += sum(rss_mib(pid) for pid in fh.read().split())
+        except FileNotFoundError:
+            continue
+    return total
+
+
 class PeakRss:
-    """Samples RSS every 10 ms while in the block; .start and .peak in MiB."""
+    """Samples RSS every 10 ms while in the block; .start and .peak in MiB (.peak_children:
+    the most the child processes held at once, for work shared with forked processes)."""
 
     def __enter__(self):
         self.start = self.peak = rss_mib()
+        self.peak_children = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -62,6 +79,7 @@ class PeakRss:
     def _sample(self):
         while not self._stop.wait(0.01):
             self.peak = max(self.peak, rss_mib())
+            self.peak_children = max(self.peak_children, children_rss_mib())
 
     def __exit__(self, *exc):
         self._stop.set()

@@ -48,22 +48,31 @@ def entry_values(producer: int, i: int) -> dict:
 PLAIN_INSERT = (
     "INSERT INTO {table} (seq, occurred_at, recorded_at, actor, actor_country, action, "
     "target_type, target_id, case_id, case_country, outcome, ip, request_id, details, "
-    "prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    "prev_hash, body, hash) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
 
 
 def _plain_row(producer, events, round_no, i):
+    """An entry's row: its columns and the canonical body they spell (the table's CHECK
+    constraint, copied with it, holds the plain rows to that as it holds the chain's)."""
     import datetime as dt
 
-    import orjson
+    from audit import chain
 
     v, now = entry_values(producer, i), dt.datetime.now(dt.UTC)
-    return (
-        (round_no * 100 + producer) * events + i + 1, now, now, v["actor"],
-        COUNTRIES[producer % 3], "case.view", "cases.case", v["case"], v["case"], "MX",
-        "success", "10.0.0.1", uuid.uuid4().hex, orjson.dumps(v["details"]).decode(),
-        "0" * 64, uuid.uuid4().hex * 2,
-    )
+    entry = {
+        "seq": (round_no * 100 + producer) * events + i + 1,
+        "occurred_at": now, "recorded_at": now, "actor": v["actor"],
+        "actor_country": COUNTRIES[producer % 3], "action": "case.view",
+        "target_type": "cases.case", "target_id": v["case"], "case_id": v["case"],
+        "case_country": "MX", "outcome": "success", "ip": "10.0.0.1",
+        "request_id": uuid.uuid4().hex, "details": v["details"], "prev_hash": "0" * 64,
+    }
+    stamp = chain.format_timestamp(now)
+    body = chain.canonical_json({**entry, "occurred_at": stamp, "recorded_at": stamp})
+    entry["details"] = chain.canonical_json(v["details"]).decode()
+    return (*entry.values(), body.decode(), uuid.uuid4().hex * 2)
 
 
 def _plain_producer(producer, events, ready, round_no):
@@ -241,7 +250,7 @@ def pipeline(producers, events, rounds):
 def drain_alone(count):
     from django.db import connection
 
-    from audit import chain, services
+    from audit import services
     from audit.models import AuditEntry, OutboxEvent
 
     first = AuditEntry.objects.count() + 1
@@ -260,7 +269,7 @@ def drain_alone(count):
         assert services.drain_outbox() == count
     drain_rate = count / drain.seconds
 
-    columns = ", ".join((*chain.FIELDS, "hash"))
+    columns = ", ".join(services.ENTRY_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE bench_bulk (LIKE audit_auditentry INCLUDING ALL)")
         cursor.execute(
@@ -273,7 +282,7 @@ def drain_alone(count):
     with psycopg.connect(os.environ["DATABASE_URL"]) as conn, _setup.Timer() as bulk:
         with conn.cursor() as cursor:
             cursor.executemany(
-                f"INSERT INTO bench_bulk ({columns}) VALUES ({', '.join(['%s'] * 16)})", rows
+                f"INSERT INTO bench_bulk ({columns}) VALUES ({', '.join(['%s'] * 17)})", rows
             )
         conn.commit()
     return drain_rate, count / bulk.seconds

@@ -46,16 +46,21 @@ def record_events():
 
 @contextlib.contextmanager
 def triggers_lifted():
-    """Drop the append-only triggers for a tamper test; reinstalled afterwards.
+    """Drop the append-only triggers (and on PostgreSQL the constraint that ties the columns to
+    the hashed body) for a tamper test, as an intruder with the power to do so would.
 
-    Inside a `db` test the drop is also undone by the test's rollback (DDL is
-    transactional on PostgreSQL and SQLite).
+    Afterwards the triggers are back and the constraint holds for new rows only (NOT VALID:
+    the rows the test tampered with would fail it), so verification compares the old rows.
+    Inside a `db` test all of it is also undone by the test's rollback (DDL is transactional
+    on PostgreSQL and SQLite).
     """
     triggers.drop(connection)
+    triggers.drop_body_constraint(connection)
     try:
         yield
     finally:
         triggers.install(connection)
+        triggers.add_body_constraint(connection, validate=False)
 
 
 def sql(statement, params=None):

@@ -44,7 +44,36 @@ def test_a_rewritten_field_is_the_first_bad_seq(ten_entries):
     code, out = verify_audit()
 
     assert code == 1
+    assert out == (
+        "BROKEN: first bad seq 4 (#4: its columns no longer match its hashed content); "
+        "3 entries verified before it\n"
+    )
+
+
+def test_a_rewritten_body_is_the_first_bad_seq(ten_entries):
+    body = AuditEntry.objects.get(seq=4).body
+    with triggers_lifted():
+        sql("UPDATE audit_auditentry SET actor = 'mallory', body = %s WHERE seq = 4",
+            [body.replace('"actor":"alice"', '"actor":"mallory"')])
+
+    code, out = verify_audit()
+
+    assert code == 1
     assert out.startswith("BROKEN: first bad seq 4 (#4: its content no longer matches its hash)")
+
+
+@pytest.mark.usefixtures("postgres")
+def test_on_postgresql_a_column_cannot_drift_from_the_body_even_without_triggers(ten_entries):
+    from django.db import IntegrityError, connection, transaction
+
+    from audit import triggers
+
+    triggers.drop(connection)  # the append-only triggers only: the constraint stays
+    with pytest.raises(IntegrityError, match="audit_entry_columns_match_body"):
+        with transaction.atomic():
+            sql("UPDATE audit_auditentry SET actor = 'mallory' WHERE seq = 4")
+    assert AuditEntry.objects.get(seq=4).actor == "alice"
+    assert triggers.body_constraint_holds(connection)
 
 
 def test_a_rewritten_details_value_is_caught(ten_entries):
@@ -110,10 +139,12 @@ def test_a_rechained_rewrite_is_caught_by_the_checkpoint_after_the_last_good_one
             data["prev_hash"] = prev
             if entry.seq == 6:
                 data["actor"] = "mallory"
-            prev = chain.entry_hash(prev, data)
+            body = chain.canonical_json(data)
+            prev = chain.body_hash(prev, body)
             sql(
-                "UPDATE audit_auditentry SET actor = %s, prev_hash = %s, hash = %s WHERE seq = %s",
-                [data["actor"], data["prev_hash"], prev, entry.seq],
+                "UPDATE audit_auditentry SET actor = %s, prev_hash = %s, body = %s, hash = %s "
+                "WHERE seq = %s",
+                [data["actor"], data["prev_hash"], body.decode(), prev, entry.seq],
             )
 
     result = selectors.verify_chain()
