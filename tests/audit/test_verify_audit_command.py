@@ -198,3 +198,10 @@ def test_a_progress_bar_on_a_terminal(ten_entries, monkeypatch):
     monkeypatch.setattr("sys.stderr", terminal)
     verify_audit()
     assert "10/10 entries" in terminal.getvalue()
+
+
+def test_jobs_below_one_is_refused_naming_the_option(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--jobs must be at least 1"):
+        call_command("verify_audit", "--jobs", "0", stdout=io.StringIO())
