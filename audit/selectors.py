@@ -265,7 +265,7 @@ def _walk_ranges(start, prev_hash, upto, signed, last_checkpoint, chunk_size, jo
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         futures = [
-            pool.submit(_walk, after, prev, end, signed, last, chunk_size, None)
+            pool.submit(_walk_in_process, after, prev, end, signed, last, chunk_size)
             for (after, prev, last), end in zip(starts, bounds[1:], strict=True)
         ]
         checked, last = 0, last_checkpoint
@@ -278,6 +278,14 @@ def _walk_ranges(start, prev_hash, upto, signed, last_checkpoint, chunk_size, jo
             if progress is not None:
                 progress(end)
     return _Walk(None, checked, last)
+
+
+def _walk_in_process(*args) -> _Walk:
+    """A forked walker: its own connection, closed before the process ends."""
+    try:
+        return _walk(*args, None)
+    finally:
+        connection.close()
 
 
 def _walk(after_seq, prev_hash, upto, signed, last_checkpoint, chunk_size, progress) -> _Walk:
