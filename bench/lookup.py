@@ -6,7 +6,8 @@ Usage (PostgreSQL; the database is created and filled on first run, reused after
 
 Prints p50/p99 of the full lookup service (normalise, blind index under every key, rate
 limit, matches, visibility, hit records, audit event, commit) and of a bare
-`SELECT case_id FROM cases_identifier WHERE blind_index = %s`, measured in one run.
+`SELECT case_id FROM cases_identifier WHERE blind_index = %s`, measured interleaved in one run,
+for hits, misses and both together, with the load average (the machine is shared).
 """
 
 import argparse
@@ -133,30 +134,41 @@ def main():
     # Half hit, half miss: the miss values are not stored.
     values = [v if i % 2 == 0 else f"Q{i:09d}" for i, v in enumerate(values)]
 
-    bare, full = [], []
+    bare, full = {"hit": [], "miss": []}, {"hit": [], "miss": []}
     with connection.cursor() as cursor:
         for value in values[:200]:  # warm both paths
             cursor.execute("SELECT case_id FROM cases_identifier WHERE blind_index = %s",
                            [blind_index(key, "passport", value)])
             cursor.fetchall()
         for i, value in enumerate(values):
+            kind = "hit" if i % 2 == 0 else "miss"
             started = time.perf_counter()
             cursor.execute("SELECT case_id FROM cases_identifier WHERE blind_index = %s",
                            [blind_index(key, "passport", value)])
             cursor.fetchall()
-            bare.append(time.perf_counter() - started)
+            bare[kind].append(time.perf_counter() - started)
             started = time.perf_counter()
             lookup_identifier(user=askers[i // 50], identifier_type="passport", value=value)
-            full.append(time.perf_counter() - started)
+            full[kind].append(time.perf_counter() - started)
+    load = os.getloadavg()
 
     def ms(x):
         return f"{x * 1000:.3f} ms"
 
-    print(f"identifiers: {IDENTIFIERS:,}; lookups: {len(values):,} (half hits)")
-    print(f"bare indexed SELECT   p50 {ms(percentile(bare, 50))}  p99 {ms(percentile(bare, 99))}")
-    print(f"lookup service        p50 {ms(percentile(full, 50))}  p99 {ms(percentile(full, 99))}")
-    print(f"ratio (lookup / bare) p50 {percentile(full, 50) / percentile(bare, 50):.2f}x  "
-          f"p99 {percentile(full, 99) / percentile(bare, 99):.2f}x   (goal: at most 2x)")
+    print(f"identifiers: {IDENTIFIERS:,}; lookups: {len(values):,} (alternately hit and miss, "
+          f"each after its bare SELECT)")
+    print(f"{'':24} {'bare p50':>10} {'bare p99':>10} {'lookup p50':>11} {'lookup p99':>11}"
+          f" {'ratio p50':>10} {'ratio p99':>10}")
+    for label, kinds in (("hits", ["hit"]), ("misses", ["miss"]), ("mix", ["hit", "miss"])):
+        b = [x for k in kinds for x in bare[k]]
+        f = [x for k in kinds for x in full[k]]
+        print(f"{label:24} {ms(percentile(b, 50)):>10} {ms(percentile(b, 99)):>10}"
+              f" {ms(percentile(f, 50)):>11} {ms(percentile(f, 99)):>11}"
+              f" {percentile(f, 50) / percentile(b, 50):>9.2f}x"
+              f" {percentile(f, 99) / percentile(b, 99):>9.2f}x")
+    print("goal: lookup p50 at most 2x the bare SELECT's")
+    print(f"load average during the run (1, 5, 15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+          f" on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":
