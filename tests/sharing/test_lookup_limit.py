@@ -147,3 +147,32 @@ def mx_case_with_passport(make_case, make_member):
                 role="organiser",
                 identifiers=[{"identifier_type": "passport", "value": "G12345678"}])
     return case
+
+
+def test_a_failing_match_keeps_its_own_error_and_the_lookup_still_counts(
+        db, redis_limiter, settings, us_investigator):
+    from sharing import lookup_limit
+
+    settings.LOOKUP_RATE_LIMIT_PER_HOUR = 1
+    now = timezone.now()
+    with pytest.raises(ZeroDivisionError):
+        with lookup_limit.counting(us_investigator, now):
+            1 / 0  # noqa: B018 (the match query failing)
+    with pytest.raises(lookup_limit.RateLimited):  # the connection went back in a clean state
+        with lookup_limit.counting(us_investigator, now):
+            pass
+
+
+def test_the_script_is_sent_again_when_redis_does_not_know_it(db, redis_limiter, api,
+                                                             us_investigator):
+    from django.core.cache import caches
+
+    assert _ask(api(us_investigator)).status_code == 200
+    # As after a Redis restart: the kept SHA names no script (the shared server's script
+    # cache is left alone).
+    backend = caches["default"]
+    client, _, _ = backend.__dict__["_lookup_limit"]
+    backend.__dict__["_lookup_limit"] = (client, "0" * 40, backend)
+    assert _ask(api(us_investigator)).status_code == 200
+    [key] = redis_limiter.scan_iter(match="wgx-test-limit:*")
+    assert redis_limiter.zcard(key) == 2
