@@ -94,7 +94,9 @@ def fill(stdout):
                                 blind_index(key, "passport", value), key_id])
     raw.commit()
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        # What autovacuum does to a live database (and this shared server has it off): the
+        # visibility map lets the case gate's probe be answered from its index alone.
+        cursor.execute("VACUUM (ANALYZE)")
     stdout.write(f"loaded {IDENTIFIERS:,} identifiers in {time.perf_counter() - started:.0f}s\n")
 
 
@@ -140,23 +142,36 @@ def main():
             cursor.execute("SELECT case_id FROM cases_identifier WHERE blind_index = %s",
                            [blind_index(key, "passport", value)])
             cursor.fetchall()
-        for i, value in enumerate(values):
-            kind = "hit" if i % 2 == 0 else "miss"
+
+        def bare_select(value):
             started = time.perf_counter()
             cursor.execute("SELECT case_id FROM cases_identifier WHERE blind_index = %s",
                            [blind_index(key, "passport", value)])
             cursor.fetchall()
-            bare[kind].append(time.perf_counter() - started)
+            return time.perf_counter() - started
+
+        def full_lookup(i, value):
             started = time.perf_counter()
             lookup_identifier(user=askers[i // 50], identifier_type="passport", value=value)
-            full[kind].append(time.perf_counter() - started)
+            return time.perf_counter() - started
+
+        for i, value in enumerate(values):
+            kind = "hit" if i % 2 == 0 else "miss"
+            # Whichever runs second finds the value's index pages cached: they take turns
+            # going first, for hits and misses alike.
+            if (i // 2) % 2 == 0:
+                bare[kind].append(bare_select(value))
+                full[kind].append(full_lookup(i, value))
+            else:
+                full[kind].append(full_lookup(i, value))
+                bare[kind].append(bare_select(value))
     load = os.getloadavg()
 
     def ms(x):
         return f"{x * 1000:.3f} ms"
 
     print(f"identifiers: {IDENTIFIERS:,}; lookups: {len(values):,} (alternately hit and miss, "
-          f"each after its bare SELECT)")
+          f"each beside a bare SELECT of the same value, taking turns going first)")
     print(f"{'':24} {'bare p50':>10} {'bare p99':>10} {'lookup p50':>11} {'lookup p99':>11}"
           f" {'ratio p50':>10} {'ratio p99':>10}")
     for label, kinds in (("hits", ["hit"]), ("misses", ["miss"]), ("mix", ["hit", "miss"])):
