@@ -27,8 +27,6 @@ from sharing.models import HIT_LIFETIME, LookupHit
 from workinggroup.keyring import get_keyring
 from workinggroup.models import User
 
-__all__ = ["LimiterUnavailable", "RateLimited", "lookup_identifier", "lookup_hit_claim"]
-
 
 def blind_indexes(identifier_type: str, normalised: str) -> list[str]:
     """The value's blind index under each lookup key, primary first."""
@@ -44,7 +42,7 @@ def _match_sql(n_indexes: int) -> str:
 
     Fixed SQL rather than a queryset: every lookup runs it, and building it through the ORM
     cost more than running it. A miss ends here; the permission gate is asked afterwards,
-    through visible_cases, for the matched cases only.
+    through case_is_visible, for the matched cases only.
     """
     table = connection.ops.quote_name(Identifier._meta.db_table)
     placeholders = ", ".join(["%s"] * n_indexes)
