@@ -13,7 +13,7 @@ import logging
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from sharing.models import ShareOrigin, ShareRequest
@@ -140,36 +140,41 @@ def send(event: str, share_request_id: str) -> int:
 
 
 NOTIFY_BATCH = 100
+NOTIFY_LOCK_KEY = 0x5747584C48  # "WGXLH": one lookup-hit sweep at a time, on any host
 
 
 def notify_lookup_hits(batch_size: int = NOTIFY_BATCH) -> int:
     """Tell owner liaisons of every hit not yet notified; returns the hits done. Safe to rerun.
 
     The unnotified hits are an outbox written in the lookup's own transaction, so a broker
-    that is down delays these mails and loses none. Rows are taken with SKIP LOCKED, so two
-    sweeps never mail the same hit; a hit whose mail failed stays unnotified and is retried.
+    that is down delays these mails and loses none. One sweep runs at a time (an advisory
+    lock, not row locks: a member claiming a hit never waits on the mail server); a hit
+    whose mail failed stays unnotified and is retried by the next sweep.
     """
     from sharing.lookup import matched_case_references
     from sharing.models import LookupHit
 
-    done = 0
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [NOTIFY_LOCK_KEY])
+                if not cursor.fetchone()[0]:
+                    return 0  # another sweep is at it
         hits = list(
-            LookupHit.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(notified_at__isnull=True)
+            LookupHit.objects.filter(notified_at__isnull=True)
             .select_related("requested_by")
             .order_by("created_at")[:batch_size]
         )
-        liaisons = {}
+        liaisons, done = {}, []
         for hit in hits:
             country = hit.owner_country_id
             if country not in liaisons:
                 liaisons[country] = list(_liaisons(country).values_list("email", flat=True))
             if _mail_hit(hit, matched_case_references(hit), liaisons[country]):
                 hit.notified_at = timezone.now()
-                done += 1
-        LookupHit.objects.bulk_update([h for h in hits if h.notified_at], ["notified_at"])
-    return done
+                done.append(hit)
+        LookupHit.objects.bulk_update(done, ["notified_at"])
+    return len(done)
 
 
 def _mail_hit(hit, references: list[str], recipients: list[str]) -> bool:

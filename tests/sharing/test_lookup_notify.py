@@ -93,3 +93,49 @@ def test_a_miss_and_an_own_match_tell_no_one(
 def test_beat_sweeps_the_hits(settings):
     sweep = settings.CELERY_BEAT_SCHEDULE["sharing-notify-lookup-hits"]
     assert sweep == {"task": "sharing.notify_lookup_hits", "schedule": 10.0}
+
+
+def _other_connection(postgres):
+    """A second session on the test database, as another web or worker process would be."""
+    import psycopg
+
+    params = postgres.get_connection_params()
+    params.pop("cursor_factory", None)
+    return psycopg.connect(**params, autocommit=True)
+
+
+def test_one_sweep_runs_at_a_time(postgres, with_worker, api, us_investigator, mx_liaison,
+                                  mx_case, mailoutbox):
+    from sharing.notifications import NOTIFY_LOCK_KEY
+
+    api(us_investigator).post(LOOKUP, PASSPORT, format="json")
+    with _other_connection(postgres) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [NOTIFY_LOCK_KEY])  # a sweep elsewhere
+        assert notify_lookup_hits.apply().result == 0
+        assert mailoutbox == [] and LookupHit.objects.get().notified_at is None
+        other.execute("SELECT pg_advisory_unlock(%s)", [NOTIFY_LOCK_KEY])
+    assert notify_lookup_hits.apply().result == 1
+    assert [mail.to for mail in mailoutbox] == [[mx_liaison.email]]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_hit_can_be_claimed_while_the_sweep_waits_on_the_mail_server(
+        postgres, with_worker, api, us_investigator, mx_liaison, mx_case, mailoutbox,
+        monkeypatch):
+    hit_id = api(us_investigator).post(LOOKUP, PASSPORT, format="json").json()["hits"][0][
+        "hit_id"]
+    locked_while_mailing = []
+    send = EmailMessage.send
+
+    def slow_smtp(self, fail_silently=False):
+        with _other_connection(postgres) as other:  # the member's request, meanwhile
+            row = other.execute(
+                "SELECT id FROM sharing_lookuphit WHERE id = %s FOR UPDATE NOWAIT", [hit_id]
+            ).fetchone()
+            locked_while_mailing.append(str(row[0]))
+        return send(self, fail_silently)
+
+    monkeypatch.setattr(EmailMessage, "send", slow_smtp)
+    assert notify_lookup_hits.apply().result == 1
+    assert locked_while_mailing == [hit_id]  # NOWAIT would have raised on a locked row
+    assert [mail.to for mail in mailoutbox] == [[mx_liaison.email]]
