@@ -53,6 +53,7 @@ ACTIONS = {
     # Hit/no-hit lookup
     "lookup.search": "searched partners' holdings for an identifier",
     "lookup.rate_limited": "a lookup was refused by the rate limit",
+    "lookup.unavailable": "a lookup was refused: its rate limiter could not be reached",
     "lookup.hits_list": "a liaison listed partners' hits on their country's cases",
     # Refusals
     "access.denied": "asked for something not visible or not allowed",

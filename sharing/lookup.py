@@ -6,13 +6,12 @@ answers per owning country only how many matching cases it holds, with an opaque
 ask for them. Cases the caller can already read in full come back as they are.
 """
 
-import datetime as dt
-import math
+import contextlib
+import functools
 from collections import defaultdict
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, Exists, Min, OuterRef
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.exceptions import NotFound
 
@@ -20,20 +19,13 @@ import audit
 from audit.actions import Outcome
 from cases.identifiers import blind_index, normalise
 from cases.models import Case, Identifier
-from cases.selectors import visible_cases
-from sharing.models import HIT_LIFETIME, Lookup, LookupHit
+from cases.permissions import FULL
+from cases.selectors import case_is_visible, visible_cases
+from sharing import lookup_limit
+from sharing.lookup_limit import LimiterUnavailable, RateLimited
+from sharing.models import HIT_LIFETIME, LookupHit
 from workinggroup.keyring import get_keyring
 from workinggroup.models import User
-
-RATE_WINDOW_SECONDS = 3600
-
-
-class RateLimited(Exception):
-    """Too many lookups in the last hour; `retry_after` is whole seconds until the next one."""
-
-    def __init__(self, retry_after: int):
-        super().__init__(f"retry after {retry_after}s")
-        self.retry_after = retry_after
 
 
 def blind_indexes(identifier_type: str, normalised: str) -> list[str]:
@@ -44,78 +36,125 @@ def blind_indexes(identifier_type: str, normalised: str) -> list[str]:
     return [blind_index(key, identifier_type, normalised) for key in keys]
 
 
-def _enforce_rate_limit(user: User, now) -> None:
-    """At most LOOKUP_RATE_LIMIT_PER_HOUR lookups in any sliding hour, per member."""
-    # Lock the member's row so concurrent lookups by one member count one after the other.
-    User.objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
-    since = now - dt.timedelta(seconds=RATE_WINDOW_SECONDS)
-    window = Lookup.objects.filter(requested_by=user, performed_at__gt=since).aggregate(
-        n=Count("id"), first=Min("performed_at")
+@functools.cache
+def _match_sql(n_indexes: int) -> str:
+    """Ids of the cases holding the identifier: one probe of the blind index, nothing joined.
+
+    Fixed SQL rather than a queryset: every lookup runs it, and building it through the ORM
+    cost more than running it. A miss ends here; the permission gate is asked afterwards,
+    through case_is_visible, for the matched cases only.
+    """
+    table = connection.ops.quote_name(Identifier._meta.db_table)
+    placeholders = ", ".join(["%s"] * n_indexes)
+    return (
+        f"SELECT case_id FROM {table}"  # noqa: S608 (a table name and placeholders)
+        f" WHERE blind_index IN ({placeholders}) AND identifier_type = %s"
     )
-    if window["n"] >= settings.LOOKUP_RATE_LIMIT_PER_HOUR:
-        wait = (window["first"] - since).total_seconds()
-        raise RateLimited(max(1, math.ceil(wait)))
+
+
+def _matched_case_ids(identifier_type: str, indexes: list[str]) -> set:
+    """Ids of the cases holding the identifier under any lookup key."""
+    with connection.cursor() as cursor:
+        cursor.execute(_match_sql(len(indexes)), [*indexes, identifier_type])
+        to_python = Case._meta.pk.to_python
+        return {to_python(case_id) for (case_id,) in cursor}
+
+
+def _matched_cases(user: User, case_ids: set) -> list[Case]:
+    """The matched cases, each with `readable`: may the caller read it in full?"""
+    return list(Case.objects.filter(pk__in=case_ids)
+                .annotate(readable=case_is_visible(user, FULL)))
+
+
+_HIT_FIELDS = ("id", "requested_by", "owner_country", "identifier_type", "case_ids",
+               "created_at", "expires_at")
+
+
+@functools.cache
+def _hit_insert_sql(n_rows: int) -> str:
+    fields = [LookupHit._meta.get_field(name) for name in _HIT_FIELDS]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    table = connection.ops.quote_name(LookupHit._meta.db_table)
+    return f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * n_rows)}"  # noqa: S608
+
+
+def _insert_hits(hits: list[LookupHit]) -> None:
+    """Every hit of a lookup in one fixed INSERT (bulk_create compiles one per call, which cost
+    more than the statement); each value goes through its field, as a save would."""
+    fields = [LookupHit._meta.get_field(name) for name in _HIT_FIELDS]
+    values = [field.get_db_prep_save(getattr(hit, field.attname), connection)
+              for hit in hits for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(_hit_insert_sql(len(hits)), values)
 
 
 def lookup_identifier(*, user: User, identifier_type: str, value: str) -> dict:
     """Search every country's holdings for one identifier; audited, rate-limited.
 
     Returns {"hits": [{"country", "cases", "hit_id"}], "own": [Case, ...]}. Raises
-    InvalidIdentifier for a value that cannot be normalised and RateLimited past the limit.
+    InvalidIdentifier for a value that cannot be normalised, RateLimited past the limit and
+    LimiterUnavailable when the rate limit cannot be counted.
     """
     normalised = normalise(identifier_type, value, default_region=user.country_id)
     indexes = blind_indexes(identifier_type, normalised)
     now = timezone.now()
     try:
-        with transaction.atomic():
-            _enforce_rate_limit(user, now)
-            # One query: every matching case, its owner, and whether the caller reads it in full.
-            readable = visible_cases(user, "full").filter(id=OuterRef("case_id"))
-            matches = set(
-                Identifier.objects.filter(identifier_type=identifier_type,
-                                          blind_index__in=indexes)
-                .annotate(readable=Exists(readable))
-                .values_list("case_id", "case__owner_country_id", "readable")
-            )
-            own_ids = {case_id for case_id, _, readable in matches if readable}
-            own = list(Case.objects.filter(id__in=own_ids)) if own_ids else []
-            by_country = defaultdict(set)
-            for case_id, country, readable in matches:
-                if not readable:
-                    by_country[country].add(case_id)
-            lookup = Lookup.objects.create(
-                requested_by=user, requester_country_id=user.country_id,
-                identifier_type=identifier_type, partner_hits=len(by_country), performed_at=now,
-            )
-            hits = []
-            for country in sorted(by_country):
-                hit = LookupHit.objects.create(
-                    lookup=lookup, requested_by=user, owner_country_id=country,
-                    created_at=now, expires_at=now + HIT_LIFETIME,
-                )
-                hit.cases.set(by_country[country])
-                hits.append({"country": country, "cases": len(by_country[country]),
-                             "hit_id": hit.id})
-                transaction.on_commit(_notify(hit.id), robust=True)
-            audit.record(
-                "lookup.search", user, target=lookup, identifier_type=identifier_type,
-                blind_index=indexes[0], own_matches=len(own),
-                partner_countries=len(hits), partner_cases=sum(h["cases"] for h in hits),
-            )
+        # The match runs while Redis counts the lookup: one wait for both answers.
+        with lookup_limit.counting(user, now):
+            case_ids = _matched_case_ids(identifier_type, indexes)
     except RateLimited:
         audit.record("lookup.rate_limited", user, outcome=Outcome.DENIED,
                      identifier_type=identifier_type, limit=settings.LOOKUP_RATE_LIMIT_PER_HOUR)
         raise
-    return {"hits": hits, "own": own}
+    except LimiterUnavailable as exc:
+        audit.record("lookup.unavailable", user, outcome=Outcome.FAILURE,
+                     identifier_type=identifier_type, reason=f"rate limiter: {exc}"[:200])
+        raise
+
+    # Readability is asked of the one gate, and only when something matched: a miss is one
+    # indexed SELECT. A case shared at summary scope only still counts as a partner's hit.
+    matched = _matched_cases(user, case_ids) if case_ids else []
+    own = [case for case in matched if case.readable]
+    by_country = defaultdict(list)
+    for case in matched:
+        if not case.readable:
+            by_country[case.owner_country_id].append(str(case.pk))
+    hits = [
+        LookupHit(requested_by=user, owner_country_id=country, identifier_type=identifier_type,
+                  case_ids=sorted(by_country[country]), created_at=now,
+                  expires_at=now + HIT_LIFETIME)
+        for country in sorted(by_country)
+    ]
+    # The event commits before the answer. Without hits it is the only write, and autocommit
+    # makes it atomic; with hits, the hit rows and the event commit together.
+    with transaction.atomic() if hits else contextlib.nullcontext():
+        if hits:
+            _insert_hits(hits)
+            transaction.on_commit(_notify_owners, robust=True)
+        audit.record(
+            "lookup.search", user, identifier_type=identifier_type, blind_index=indexes[0],
+            own_matches=len(own), partner_countries=len(hits),
+            partner_cases=sum(len(hit.case_ids) for hit in hits),
+            hit_ids=[str(hit.id) for hit in hits],
+        )
+    return {
+        "hits": [{"country": hit.owner_country_id, "cases": len(hit.case_ids), "hit_id": hit.id}
+                 for hit in hits],
+        "own": own,
+    }
 
 
-def _notify(hit_id):
-    def send():
-        from sharing.tasks import notify_lookup_hit
+def _notify_owners():
+    """Without a worker (development box, eager tasks) the owners are told now.
 
-        notify_lookup_hit.delay(str(hit_id))
+    With one, beat's sweep (sharing.notify_lookup_hits) tells them within seconds: a hit row
+    with no notified_at is its own outbox, and the request never waits on the broker.
+    """
+    from sharing.tasks import notify_lookup_hits
 
-    return send
+    if not settings.BROKER_CONFIGURED or notify_lookup_hits.app.conf.task_always_eager:
+        notify_lookup_hits.delay()
 
 
 def lookup_hit_claim(*, user: User, hit_id) -> LookupHit:
@@ -133,13 +172,26 @@ def lookup_hit_claim(*, user: User, hit_id) -> LookupHit:
     return hit
 
 
-def hits_on_country_cases(user: User):
-    """For an owner country's liaisons: recent partner hits on their cases (who, which cases)."""
-    return (
-        LookupHit.objects.filter(owner_country_id=user.country_id)
-        .select_related("requested_by", "lookup")
-        .prefetch_related("cases")
-    )
+def hits_on_country_cases(user: User, limit: int = 100) -> list[LookupHit]:
+    """For an owner country's liaisons: recent partner hits on their cases (who, which cases).
+
+    Newest first, each with `named_cases`: [(case id, reference)] read through the gate, so
+    only cases the liaison's country still holds are named.
+    """
+    hits = list(LookupHit.objects.filter(owner_country_id=user.country_id)
+                .select_related("requested_by")[:limit])
+    wanted = {case_id for hit in hits for case_id in hit.case_ids}
+    references = {
+        str(pk): reference
+        for pk, reference in visible_cases(user).filter(pk__in=wanted)
+        .values_list("pk", "reference")
+    } if wanted else {}
+    for hit in hits:
+        hit.named_cases = sorted(
+            ((pk, references[pk]) for pk in hit.case_ids if pk in references),
+            key=lambda case: case[1],
+        )
+    return hits
 
 
 def rotate_index(identifier: Identifier, key_id: str, key: bytes) -> None:
@@ -149,5 +201,5 @@ def rotate_index(identifier: Identifier, key_id: str, key: bytes) -> None:
 
 
 def matched_case_references(hit: LookupHit) -> list[str]:
-    return sorted(Case.objects.filter(id__in=hit.cases.values("id"))
-                  .values_list("reference", flat=True))
+    """The references of a hit's cases, for their owner's liaisons only."""
+    return sorted(hit.matched_cases().values_list("reference", flat=True))

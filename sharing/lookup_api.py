@@ -2,8 +2,8 @@
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, PermissionDenied, Throttled, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -29,6 +29,12 @@ class LookupResultSerializer(serializers.Serializer):
     own = CaseOutput(many=True)  # the usual case summaries
 
 
+class RateLimiterUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The lookup rate limiter (Redis) cannot be reached; try again shortly."
+    default_code = "rate_limiter_unavailable"
+
+
 class LookupView(APIView):
     """Does any partner hold this identifier? Only counts per country and an opaque hit_id."""
 
@@ -46,18 +52,20 @@ class LookupView(APIView):
             limit = settings.LOOKUP_RATE_LIMIT_PER_HOUR
             raise Throttled(wait=exc.retry_after,
                             detail=f"At most {limit} lookups an hour.") from None
+        except lookup.LimiterUnavailable:
+            raise RateLimiterUnavailable() from None
         return Response(LookupResultSerializer(result).data)
 
 
 class HitOnOurCasesSerializer(serializers.Serializer):
     requested_by = serializers.CharField(source="requested_by.username")
     requester_country = serializers.CharField(source="requested_by.country_id")
-    identifier_type = serializers.CharField(source="lookup.identifier_type")
+    identifier_type = serializers.CharField()
     created_at = serializers.DateTimeField()
     cases = serializers.SerializerMethodField()
 
     def get_cases(self, hit) -> list[dict]:
-        return [{"id": str(c.id), "reference": c.reference} for c in hit.cases.all()]
+        return [{"id": case_id, "reference": reference} for case_id, reference in hit.named_cases]
 
 
 class HitsOnOurCasesView(APIView):
@@ -67,6 +75,6 @@ class HitsOnOurCasesView(APIView):
     def get(self, request):
         if not request.user.is_liaison:
             raise PermissionDenied("Only liaisons see partners' hits on their cases.")
-        hits = list(lookup.hits_on_country_cases(request.user)[:100])
+        hits = lookup.hits_on_country_cases(request.user, limit=100)
         audit.record("lookup.hits_list", request.user, count=len(hits))
         return Response({"results": HitOnOurCasesSerializer(hits, many=True).data})

@@ -5,8 +5,8 @@ rows it causes are derived data: the sharing services recompute them from the ac
 approved requests, and each partner row carries its expiry, which the case gate checks on
 every read, so an expired share opens nothing even before the beat task tidies it away.
 
-The hit/no-hit lookup's records live here too: `Lookup` (the rate-limit ledger, no value kept)
-and `LookupHit` (what a partner learned, and the cases behind its opaque hit_id).
+The hit/no-hit lookup's records live here too: `LookupHit` (what a partner learned, and the
+cases behind its opaque hit_id) and `Lookup` (the rate-limit ledger where there is no Redis).
 """
 
 import datetime as dt
@@ -204,15 +204,15 @@ HIT_LIFETIME = dt.timedelta(hours=24)
 
 
 class Lookup(models.Model):
-    """One hit/no-hit lookup: who asked and when (the rate limit counts these; no value kept)."""
+    """One lookup in the database rate-limit ledger, used only where no Redis is configured.
+
+    Who and when, nothing else (the audit log has the rest). With Redis the limit lives there
+    and nothing is written here; without it, rows leave once they are out of the hour.
+    """
 
     id = models.BigAutoField(primary_key=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                      related_name="+")
-    requester_country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="+")
-    identifier_type = models.CharField(max_length=16,
-                                       choices=[(t, t) for t in IDENTIFIER_TYPES])
-    partner_hits = models.PositiveIntegerField(default=0)
     performed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -226,25 +226,38 @@ class LookupHit(models.Model):
     """What a partner learned: country X holds N matching cases. The id is the opaque hit_id.
 
     Bound to the member who asked, valid for 24 hours, usable once to open share requests;
-    only the owner country's liaisons are told which cases matched.
+    only the owner country's liaisons are told which cases matched. `notified_at` stays empty
+    until they were: the unnotified rows are the notifications' outbox.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    lookup = models.ForeignKey(Lookup, on_delete=models.PROTECT, related_name="hits")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                      related_name="+")
     owner_country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="+")
-    cases = models.ManyToManyField(Case, related_name="+")
+    identifier_type = models.CharField(max_length=16,
+                                       choices=[(t, t) for t in IDENTIFIER_TYPES])
+    # The matched cases' ids as text. Not a many-to-many: one multi-row INSERT writes every
+    # hit of a lookup, and a deleted case simply no longer comes back (matched_cases()).
+    case_ids = models.JSONField(default=list)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["owner_country", "-created_at"])]
+        indexes = [
+            models.Index(fields=["owner_country", "-created_at"]),
+            models.Index(fields=["created_at"], condition=models.Q(notified_at__isnull=True),
+                         name="lookuphit_to_notify"),
+        ]
 
     def __str__(self):
         return f"hit {self.id}"
+
+    def matched_cases(self):
+        """The matched cases still held (no permission gate: callers decide who may know)."""
+        return Case.objects.filter(pk__in=self.case_ids)
 
     def is_usable_by(self, user, at=None) -> bool:
         """Only the member who asked, once, before it expires."""

@@ -3,12 +3,18 @@
 Mail goes out after the step's transaction committed (services enqueue it on commit), through
 a Celery task when a broker is configured. Nothing here ever raises into a caller: a mail
 server or broker that is down costs a notification (logged), never a decision.
+
+Partners' lookup hits are told differently: the hit rows are their own outbox, swept by beat
+(`notify_lookup_hits`), so a lookup never waits on the broker and a broker or mail server that
+is down delays those mails without losing one.
 """
 
 import logging
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.db import connection, transaction
+from django.utils import timezone
 
 from sharing.models import ShareOrigin, ShareRequest
 from workinggroup.models import Role, User
@@ -133,28 +139,59 @@ def send(event: str, share_request_id: str) -> int:
         return 0
 
 
-def notify_lookup_hit(hit_id: str) -> int:
-    """The owner country's liaisons learn who asked and which of their cases matched."""
+NOTIFY_BATCH = 100
+NOTIFY_LOCK_KEY = 0x5747584C48  # "WGXLH": one lookup-hit sweep at a time, on any host
+
+
+def notify_lookup_hits(batch_size: int = NOTIFY_BATCH) -> int:
+    """Tell owner liaisons of every hit not yet notified; returns the hits done. Safe to rerun.
+
+    The unnotified hits are an outbox written in the lookup's own transaction, so a broker
+    that is down delays these mails and loses none. One sweep runs at a time (an advisory
+    lock, not row locks: a member claiming a hit never waits on the mail server); a hit
+    whose mail failed stays unnotified and is retried by the next sweep.
+    """
     from sharing.lookup import matched_case_references
     from sharing.models import LookupHit
 
-    hit = LookupHit.objects.select_related("requested_by").filter(pk=hit_id).first()
-    if hit is None:
-        return 0
-    references = matched_case_references(hit)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [NOTIFY_LOCK_KEY])
+                if not cursor.fetchone()[0]:
+                    return 0  # another sweep is at it
+        hits = list(
+            LookupHit.objects.filter(notified_at__isnull=True)
+            .select_related("requested_by")
+            .order_by("created_at")[:batch_size]
+        )
+        liaisons, done = {}, []
+        for hit in hits:
+            country = hit.owner_country_id
+            if country not in liaisons:
+                liaisons[country] = list(_liaisons(country).values_list("email", flat=True))
+            if _mail_hit(hit, matched_case_references(hit), liaisons[country]):
+                hit.notified_at = timezone.now()
+                done.append(hit)
+        LookupHit.objects.bulk_update(done, ["notified_at"])
+    return len(done)
+
+
+def _mail_hit(hit, references: list[str], recipients: list[str]) -> bool:
+    """One hit's mail to its owner's liaisons: who asked and which cases; False if not sent."""
+    if not recipients or not references:
+        return True  # no one to tell, or the cases are gone: nothing will change by waiting
     asker = hit.requested_by
     body = (
         f"A lookup by {asker.username} ({asker.country_id}) matched an identifier in "
         f"{len(references)} of your country's cases: {', '.join(references)}.\n\n"
         f"You may offer a share: {settings.SITE_URL}/api/v1/lookup/hits/\n"
     )
-    recipients = list(_liaisons(hit.owner_country_id).values_list("email", flat=True))
-    if not recipients:
-        return 0
     message = EmailMessage("[Working Group Exchange] Partner lookup matched your cases", body,
                            settings.DEFAULT_FROM_EMAIL, recipients)
     try:
-        return message.send()
-    except Exception as exc:  # SMTP down must not fail the task loop; the hit list remains
-        log.error("lookup hit mail failed: %s", exc)
-        return 0
+        message.send()
+    except Exception as exc:  # SMTP down: the hit stays unnotified and the next sweep retries
+        log.error("lookup hit mail failed (will retry): %s", exc)
+        return False
+    return True

@@ -144,7 +144,7 @@ def share_requests_open_from_hit(*, requester, hit_id, scope, justification, exp
                 requester=requester, case=case, recipient_country=None, scope=scope,
                 justification=justification, expires_at=expires_at, from_hit=True,
             )
-            for case in hit.cases.order_by("reference")
+            for case in hit.matched_cases().order_by("reference")
         ]
 
 

@@ -21,8 +21,8 @@ def notify_share(event: str, share_request_id: str):
     return notifications.send(event, share_request_id)
 
 
-@shared_task(name="sharing.notify_lookup_hit", ignore_result=True)
-def notify_lookup_hit(hit_id: str):
-    """Tell the owner country's liaisons that a partner's lookup matched their cases."""
-    with context.system_actor("task sharing.notify_lookup_hit"):
-        return notifications.notify_lookup_hit(hit_id)
+@shared_task(name="sharing.notify_lookup_hits", ignore_result=True)
+def notify_lookup_hits():
+    """Beat: tell owner liaisons of partners' hits not yet notified (safe to run twice)."""
+    with context.system_actor("task sharing.notify_lookup_hits"):
+        return notifications.notify_lookup_hits()

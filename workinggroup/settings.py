@@ -329,6 +329,8 @@ CELERY_BEAT_SCHEDULE = {
     "audit-drain-outbox": {"task": "audit.drain_outbox", "schedule": 5.0},
     # Tidies expired shares' permission rows; reads already refuse an expired share.
     "sharing-expire-due": {"task": "sharing.expire_due", "schedule": 60.0},
+    # Owner liaisons hear of partners' lookup hits: the unnotified hit rows are the outbox.
+    "sharing-notify-lookup-hits": {"task": "sharing.notify_lookup_hits", "schedule": 10.0},
     # Sign the head when entries arrived since the last checkpoint.
     "audit-checkpoint": {"task": "audit.checkpoint", "schedule": 300.0},
     # Verify the entries since the last verified checkpoint; logs an alert on a broken chain.

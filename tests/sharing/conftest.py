@@ -88,3 +88,49 @@ def shared(offer, us_liaison):
         return services.share_request_approve(share_request=share_request, liaison=us_liaison)
 
     return approve
+
+
+@pytest.fixture(autouse=True)
+def _no_lookup_windows_left_in_redis():
+    """Rate-limit windows live in Redis, which outlives the test database: start without any."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        client = backend._cache.get_client(write=True)
+        for key in client.scan_iter(match=backend.make_key("lookup-rate:*")):
+            client.delete(key)
+
+
+@pytest.fixture
+def redis_limiter(redis_url, settings):
+    """The lookup rate limit in Redis (as in production), under a prefix of its own."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": "wgx-test-limit",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    from django.core.cache import caches
+
+    client = caches["default"]._cache.get_client(write=True)
+    for key in client.scan_iter(match="wgx-test-limit:*"):
+        client.delete(key)
+    yield client
+    for key in client.scan_iter(match="wgx-test-limit:*"):
+        client.delete(key)
+
+
+@pytest.fixture
+def database_limiter(settings):
+    """No Redis configured (the development box): the limit is the database ledger."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.fixture(params=["redis", "database"])
+def limiter(request):
+    """Each rate-limit test runs against both stores."""
+    return request.getfixturevalue(f"{request.param}_limiter")

@@ -1,0 +1,153 @@
+"""The lookup rate limit: at most LOOKUP_RATE_LIMIT_PER_HOUR lookups per member per sliding hour.
+
+Where the count lives:
+
+- Redis, whenever the default cache is Redis (production: every web host shares it). One
+  round trip per lookup, overlapping the lookup's match query: a Lua script trims the
+  member's sorted set to the last hour, counts it and, under the limit, adds this lookup.
+  Redis runs a script alone, so two lookups of one member never both take the last slot.
+- The `Lookup` ledger in the database when no Redis is configured (the development box of
+  `make run`: SQLite, eager tasks, no broker), counted under a lock on the member's row.
+- Redis configured but unreachable: the lookup is refused (`LimiterUnavailable`, a 503 that
+  names the rate limiter). It never falls back to the database ledger: that ledger does not
+  hold the lookups Redis counted, so a member could exceed the limit while Redis is away.
+
+Both use the web process's clock, so a window means the same on every host and under test.
+"""
+
+import contextlib
+import datetime as dt
+import math
+import uuid
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.db import transaction
+from django.db.models import Count, Min
+from redis.exceptions import NoScriptError, RedisError
+
+from sharing.models import Lookup
+from workinggroup.models import User
+
+WINDOW = dt.timedelta(hours=1)
+_WINDOW_MS = int(WINDOW.total_seconds() * 1000)
+
+# KEYS[1]: the member's window; ARGV: now (ms), window (ms), limit, a name for this lookup.
+# Answers 0 when the lookup is counted, else the milliseconds until the oldest one leaves.
+_SLIDING_WINDOW = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1] - ARGV[2])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return tonumber(oldest[2]) + ARGV[2] - ARGV[1]
+end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 0
+"""
+
+
+class RateLimited(Exception):
+    """Too many lookups in the last hour; `retry_after` is whole seconds until the next one."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"retry after {retry_after}s")
+        self.retry_after = retry_after
+
+
+class LimiterUnavailable(Exception):
+    """Redis holds the rate limit and cannot be reached: no lookup is answered uncounted."""
+
+
+def _redis():
+    """(client, script sha, backend) when the default cache is Redis, else None.
+
+    Django's Redis cache builds a new client on every call (about 1 ms); one is kept on the
+    backend (so a changed CACHES setting, in tests, gets a fresh one) with the script loaded.
+    """
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return None
+    kept = backend.__dict__.get("_lookup_limit")
+    if kept is None:
+        client = backend._cache.get_client(write=True)
+        sha = client.script_load(_SLIDING_WINDOW)
+        kept = backend.__dict__["_lookup_limit"] = (client, sha, backend)
+    return kept
+
+
+@contextlib.contextmanager
+def counting(user: User, now: dt.datetime):
+    """Count one lookup of the member around the block; RateLimited or LimiterUnavailable
+    come out of it when the block ends.
+
+    With Redis, the script goes out before the block and its answer is read after it, so the
+    lookup's match query and the count share one wait instead of taking two in a row. The
+    block must reveal nothing until then. A block that raises keeps its own exception.
+    """
+    limit = settings.LOOKUP_RATE_LIMIT_PER_HOUR
+    try:
+        redis = _redis()
+    except (RedisError, OSError) as exc:  # the script could not be loaded
+        raise LimiterUnavailable(str(exc)) from exc
+    if redis is None:
+        _count_in_database(user, now, limit)
+        yield
+        return
+    client, sha, backend = redis
+    now_ms = int(now.timestamp() * 1000)
+    command = (1, backend.make_key(f"lookup-rate:{user.pk}"),
+               now_ms, _WINDOW_MS, limit, f"{now_ms}:{uuid.uuid4().hex}")
+    pool = client.connection_pool
+    try:
+        connection = pool.get_connection()
+    except (RedisError, OSError) as exc:
+        raise LimiterUnavailable(str(exc)) from exc
+    try:
+        connection.send_command("EVALSHA", sha, *command)
+    except (RedisError, OSError) as exc:
+        _drop(pool, connection)
+        raise LimiterUnavailable(str(exc)) from exc
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(LimiterUnavailable):
+            _answer(pool, connection, command)  # the block's own error is the one to see
+        raise
+    wait_ms = _answer(pool, connection, command)
+    if wait_ms:
+        raise RateLimited(max(1, math.ceil(wait_ms / 1000)))
+
+
+def _answer(pool, connection, command) -> int:
+    """Read the script's answer and give the connection back; LimiterUnavailable if none."""
+    try:
+        try:
+            answer = connection.read_response()
+        except NoScriptError:  # Redis restarted since the script was loaded
+            connection.send_command("EVAL", _SLIDING_WINDOW, *command)
+            answer = connection.read_response()
+    except (RedisError, OSError) as exc:
+        _drop(pool, connection)
+        raise LimiterUnavailable(str(exc)) from exc
+    pool.release(connection)
+    return int(answer)
+
+
+def _drop(pool, connection) -> None:
+    """A connection in an unknown state is closed, never handed to the next caller."""
+    connection.disconnect()
+    pool.release(connection)
+
+
+def _count_in_database(user: User, now: dt.datetime, limit: int) -> None:
+    since = now - WINDOW
+    with transaction.atomic():
+        # Lock the member's row so concurrent lookups by one member count one after the other.
+        User.objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
+        mine = Lookup.objects.filter(requested_by=user)
+        mine.filter(performed_at__lte=since).delete()  # out of the window: no longer needed
+        window = mine.aggregate(n=Count("id"), first=Min("performed_at"))
+        if window["n"] >= limit:
+            raise RateLimited(max(1, math.ceil((window["first"] - since).total_seconds())))
+        Lookup.objects.create(requested_by=user, performed_at=now)
