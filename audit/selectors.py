@@ -52,24 +52,21 @@ def entries_visible_to(user) -> QuerySet:
 
 
 def _body_chunks(
-    queryset: QuerySet, after_seq: int, upto: int | None, chunk_size: int
-) -> Iterator[list[tuple[int, bytes, bytes]]]:
-    """(seq, body, hash) of the queryset's entries by seq, a chunk at a time, as bytes.
+    queryset: QuerySet, after_seq: int, chunk_size: int, fields=("seq", "body", "hash")
+) -> Iterator[list[tuple]]:
+    """`fields` of the queryset's entries by seq (text as bytes), a chunk at a time.
 
     Keyset pagination on seq, so memory holds at most two chunks. On PostgreSQL the rows come
     in binary with text loaded as bytes (no decoding: the body is hashed as stored), and the
     next chunk is fetched, on the same connection and so inside the same transaction, while
     the caller works on this one.
     """
-    rows = queryset.order_by("seq")
-    if upto is not None:
-        rows = rows.filter(seq__lte=upto)
-    rows = rows.values_list("seq", "body", "hash")
+    rows = queryset.order_by("seq").values_list(*fields)
     if connection.vendor != "postgresql":
         while True:
             chunk = [
-                (seq, body.encode(), digest.encode())
-                for seq, body, digest in rows.filter(seq__gt=after_seq)[:chunk_size]
+                (seq, *(text.encode() for text in texts))
+                for seq, *texts in rows.filter(seq__gt=after_seq)[:chunk_size]
             ]
             if not chunk:
                 return
@@ -112,7 +109,7 @@ _AFTER = -7_919_113  # stands for "seq greater than" while the chunk query is co
 def export_lines(queryset: QuerySet, *, chunk_size: int = 1000) -> Iterator[bytes]:
     """JSON Lines of exactly the chain's objects (the hashed body's fields plus "hash"), by seq."""
     dumps, loads, sort_keys = orjson.dumps, orjson.loads, orjson.OPT_SORT_KEYS
-    with closing(_body_chunks(queryset, 0, None, chunk_size)) as chunks:
+    with closing(_body_chunks(queryset, 0, chunk_size)) as chunks:
         for chunk in chunks:
             lines = []
             for _seq, body, digest in chunk:
@@ -250,7 +247,8 @@ MIN_ENTRIES_PER_JOB = 100_000  # below this a second process costs more than it 
 def _walk_ranges(start, prev_hash, upto, signed, last_checkpoint, chunk_size, jobs, progress):
     """Walk (start, upto], in one process or split into `jobs` consecutive ranges."""
     jobs = min(jobs, (upto - start) // MIN_ENTRIES_PER_JOB)
-    if jobs < 2 or connection.vendor != "postgresql" or connection.in_atomic_block:
+    if (jobs < 2 or connection.vendor != "postgresql" or connection.in_atomic_block
+            or not connection.get_autocommit()):
         # Inside a transaction other processes could not see what this one sees.
         return _walk(start, prev_hash, upto, signed, last_checkpoint, chunk_size, progress)
     bounds = [start + (upto - start) * k // jobs for k in range(jobs + 1)]
@@ -289,21 +287,32 @@ def _walk_in_process(*args) -> _Walk:
 
 
 def _walk(after_seq, prev_hash, upto, signed, last_checkpoint, chunk_size, progress) -> _Walk:
-    """Check every entry in (after_seq, upto]: no gap, and SHA-256(prev + body) == its hash."""
+    """Check every entry in (after_seq, upto]: no gap, its prev_hash links to the entry before
+    (the column, which the constraint ties to the body), and SHA-256(prev + body) is its hash."""
     expected, prev, checked = after_seq + 1, prev_hash.encode(), 0
     new_sha256 = hashlib.sha256().copy  # copying a fresh context beats OpenSSL 3's constructor
-    with closing(_body_chunks(AuditEntry.objects.all(), after_seq, upto, chunk_size)) as chunks:
+    entries = AuditEntry.objects.all()
+    # No upper bound in the query: on a table without statistics it makes every chunk sort
+    # the rest of the table. The walk stops at `upto` itself.
+    fields = ("seq", "body", "hash", "prev_hash")
+    with closing(_body_chunks(entries, after_seq, chunk_size, fields)) as chunks:
         for chunk in chunks:
-            for seq, body, digest in chunk:
-                if seq != expected:
+            for seq, body, digest, claimed_prev in chunk:
+                if seq != expected or seq > upto:
+                    if expected > upto:  # past the range: done
+                        return _Walk(None, checked, last_checkpoint)
                     problem = (expected, f"#{expected} is missing (the next entry is #{seq})")
+                    return _Walk(problem, checked, last_checkpoint)
+                if claimed_prev != prev:
+                    problem = (seq, f"#{seq}: prev_hash does not link to #{seq - 1}")
                     return _Walk(problem, checked, last_checkpoint)
                 sha = new_sha256()
                 sha.update(prev)
                 sha.update(body)
                 computed = sha.hexdigest().encode()
                 if computed != digest:
-                    return _Walk((seq, _why_unhashed(seq, body, prev)), checked, last_checkpoint)
+                    problem = (seq, f"#{seq}: its content no longer matches its hash")
+                    return _Walk(problem, checked, last_checkpoint)
                 if seq in signed:
                     if signed[seq] != computed:
                         problem = (
@@ -326,17 +335,6 @@ def _walk(after_seq, prev_hash, upto, signed, last_checkpoint, chunk_size, progr
     return _Walk(None, checked, last_checkpoint)
 
 
-def _why_unhashed(seq: int, body: bytes, prev: bytes) -> str:
-    """Name how an entry fails its hash: it no longer links to the one before, or it changed."""
-    try:
-        claimed_prev = orjson.loads(body).get("prev_hash")
-    except (orjson.JSONDecodeError, AttributeError):
-        claimed_prev = None
-    if claimed_prev is not None and claimed_prev != prev.decode():
-        return f"#{seq}: prev_hash does not link to #{seq - 1}"
-    return f"#{seq}: its content no longer matches its hash"
-
-
 def _column_drift(after_seq: int, upto: int) -> tuple[int, str] | None:
     """The first entry whose columns no longer say what its hashed body says, if any.
 
@@ -353,10 +351,8 @@ def _column_drift(after_seq: int, upto: int) -> tuple[int, str] | None:
 
 
 def _matches(entry: AuditEntry) -> bool:
-    try:
-        return orjson.loads(entry.body) == chain.entry_dict(entry)
-    except orjson.JSONDecodeError:
-        return False
+    """Byte for byte: the body is what the columns spell canonically (so true is not 1)."""
+    return chain.canonical_json(chain.entry_dict(entry)) == entry.body.encode()
 
 
 def chain_head() -> tuple[int, str]:

@@ -1,5 +1,6 @@
 """Output shapes of the auditor API: entries as the chain spells them, and checkpoints."""
 
+import orjson
 from rest_framework import serializers
 
 from audit import chain
@@ -9,13 +10,25 @@ CHAIN_TIMESTAMP = chain.TIMESTAMP_FORMAT
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
+    """An entry as its hashed body says it, plus its hash: exactly the chain's object.
+
+    Read from the body, not the columns: what an auditor reads is what verification vouches
+    for, even if someone got past the constraint that ties the columns to it (the columns
+    still decide which entries a filter selects).
+    """
+
     occurred_at = serializers.DateTimeField(format=CHAIN_TIMESTAMP)
     recorded_at = serializers.DateTimeField(format=CHAIN_TIMESTAMP)
 
     class Meta:
         model = AuditEntry
-        fields = [*chain.FIELDS, "hash"]  # exactly the chain's objects
+        fields = [*chain.FIELDS, "hash"]  # the schema's fields; values come from the body
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        entry = orjson.loads(instance.body)
+        entry["hash"] = instance.hash
+        return entry
 
 
 class AuditCheckpointSerializer(serializers.ModelSerializer):

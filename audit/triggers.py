@@ -9,6 +9,8 @@ holds rows, is rejected.
 This SQL is version 1 of the triggers; change it only together with a new migration.
 """
 
+from django.db import transaction
+
 TABLES = ("audit_auditentry", "audit_auditcheckpoint")
 
 POSTGRESQL_FUNCTIONS = [
@@ -118,7 +120,9 @@ BODY_MATCHES_COLUMNS = (
     "'actor', actor, 'actor_country', actor_country, 'action', action, "
     "'target_type', target_type, 'target_id', target_id, 'case_id', case_id, "
     "'case_country', case_country, 'outcome', outcome, 'ip', ip, 'request_id', request_id, "
-    "'details', details, 'prev_hash', prev_hash)"
+    "'details', details, 'prev_hash', prev_hash) "
+    # jsonb equality takes 4.0 for 4; its text keeps the difference.
+    "AND (body::jsonb -> 'details')::text = details::text"
 )
 
 
@@ -145,12 +149,41 @@ def drop_body_constraint(connection) -> None:
 
 
 def body_constraint_holds(connection) -> bool:
-    """True when the validated constraint is on the entry table (PostgreSQL)."""
+    """True when the entry table carries the constraint exactly as this code writes it, and
+    PostgreSQL has validated it.
+
+    By definition, not by name: the table's owner could re-add a constraint of that name that
+    checks nothing. The reference definition is PostgreSQL's own rendering of the constraint
+    on a scratch temporary copy of the table, made in a savepoint that is rolled back.
+    """
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT convalidated FROM pg_constraint WHERE conname = %s "
-            "AND conrelid = 'audit_auditentry'::regclass AND contype = 'c'",
+            "SELECT convalidated, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conname = %s AND conrelid = 'audit_auditentry'::regclass AND contype = 'c'",
             [BODY_CONSTRAINT],
         )
         row = cursor.fetchone()
-    return bool(row and row[0])
+    return bool(row and row[0] and row[1] == _reference_definition(connection))
+
+
+_reference = {}
+
+
+def _reference_definition(connection) -> str:
+    if "definition" not in _reference:
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMPORARY TABLE audit_entry_reference (LIKE audit_auditentry) "
+                "ON COMMIT DROP"
+            )
+            cursor.execute(
+                f"ALTER TABLE audit_entry_reference ADD CONSTRAINT audit_entry_reference_check "
+                f"CHECK ({BODY_MATCHES_COLUMNS})"
+            )
+            cursor.execute(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conname = 'audit_entry_reference_check'"
+            )
+            _reference["definition"] = cursor.fetchone()[0]
+            transaction.set_rollback(True, using=connection.alias)
+    return _reference["definition"]

@@ -120,7 +120,7 @@ def sha256_floor(limit: int, chunk_size: int = 5000) -> tuple[int, float]:
     new_sha256, seconds, count = hashlib.sha256().copy, 0.0, 0
     batch, prev = [], chain.GENESIS_HASH.encode()
     entries = selectors.AuditEntry.objects.all()
-    for chunk in selectors._body_chunks(entries, 0, limit, chunk_size):
+    for chunk in selectors._body_chunks(entries.filter(seq__lte=limit), 0, chunk_size):
         for _seq, body, digest in chunk:
             batch.append(prev + body)
             prev = digest

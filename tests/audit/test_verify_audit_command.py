@@ -2,6 +2,7 @@
 
 import io
 
+import orjson
 import pytest
 from django.core.management import call_command
 
@@ -205,3 +206,80 @@ def test_jobs_below_one_is_refused_naming_the_option(db):
 
     with pytest.raises(CommandError, match="--jobs must be at least 1"):
         call_command("verify_audit", "--jobs", "0", stdout=io.StringIO())
+
+
+@pytest.mark.usefixtures("postgres")
+def test_a_constraint_of_the_same_name_that_checks_nothing_does_not_hide_a_rewrite(ten_entries):
+    from django.db import connection
+
+    from audit import triggers
+
+    triggers.drop(connection)  # the table's owner can do all of this, no superuser needed
+    sql(f"ALTER TABLE audit_auditentry DROP CONSTRAINT {triggers.BODY_CONSTRAINT}")
+    sql(f"ALTER TABLE audit_auditentry ADD CONSTRAINT {triggers.BODY_CONSTRAINT} "
+        f"CHECK (body IS NOT NULL)")
+    sql("UPDATE audit_auditentry SET actor_country = 'MX' WHERE seq = 5")
+    triggers.install(connection)
+
+    assert not triggers.body_constraint_holds(connection)
+    result = selectors.verify_chain()
+    assert (result.ok, result.first_bad_seq) == (False, 5)
+    assert result.reason == "#5: its columns no longer match its hashed content"
+
+
+def test_a_number_rewritten_as_an_equal_float_is_a_changed_column(ten_entries):
+    with triggers_lifted():
+        sql("UPDATE audit_auditentry SET details = %s WHERE seq = 4", ['{"n": 3.0}'])
+
+    result = selectors.verify_chain()
+
+    assert (result.ok, result.first_bad_seq) == (False, 4)
+    assert result.reason == "#4: its columns no longer match its hashed content"
+
+
+def test_an_appended_entry_that_names_another_predecessor_breaks_the_link(ten_entries):
+    from audit import chain
+
+    # Someone with INSERT rights appends an entry whose body claims another predecessor but
+    # whose hash is computed over the real one: the walk checks the link, not just the hash.
+    head = AuditEntry.objects.get(seq=10)
+    forged = chain.entry_dict(head) | {"seq": 11, "prev_hash": "f" * 64}
+    body = chain.canonical_json(forged)
+    sql(
+        "INSERT INTO audit_auditentry (seq, occurred_at, recorded_at, actor, actor_country, "
+        "action, target_type, target_id, case_id, case_country, outcome, ip, request_id, "
+        "details, prev_hash, body, hash) SELECT 11, occurred_at, recorded_at, actor, "
+        "actor_country, action, target_type, target_id, case_id, case_country, outcome, ip, "
+        "request_id, details, %s, %s, %s FROM audit_auditentry WHERE seq = 10",
+        ["f" * 64, body.decode(), chain.body_hash(head.hash, body)],
+    )
+
+    result = selectors.verify_chain()
+
+    assert (result.ok, result.first_bad_seq, result.entries_checked) == (False, 11, 10)
+    assert result.reason == "#11: prev_hash does not link to #10"
+
+
+@pytest.mark.parametrize("chunk_size", [1, 3, 4, 10_000])
+def test_chunk_seams_change_nothing(ten_entries, chunk_size):
+    entry = AuditEntry.objects.get(seq=8)
+    with triggers_lifted():
+        sql("DELETE FROM audit_auditentry WHERE seq = 5")
+        sql("UPDATE audit_auditentry SET actor = 'mallory', body = %s WHERE seq = 8",
+            [entry.body.replace('"actor":"alice"', '"actor":"mallory"')])
+
+    assert selectors.verify_chain(chunk_size=chunk_size) == selectors.Verification(
+        False, 4, 5, "#5 is missing (the next entry is #6)", 0, 0
+    )
+
+
+def test_the_entries_api_reads_the_hashed_body(ten_entries, api, oversight_auditor):
+    with triggers_lifted():
+        sql("UPDATE audit_auditentry SET target_id = 'x' WHERE seq = 3")
+
+    [listed] = [e for e in api(oversight_auditor).get("/api/v1/audit/entries/").json()["results"]
+                if e["seq"] == 3]
+
+    body = AuditEntry.objects.get(seq=3).body
+    assert listed == {**orjson.loads(body), "hash": AuditEntry.objects.get(seq=3).hash}
+    assert listed["target_id"] != "x"

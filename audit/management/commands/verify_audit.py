@@ -39,9 +39,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--jobs",
             type=int,
-            default=os.cpu_count() or 1,
-            help="processes that share the walk on PostgreSQL (default: one per CPU; a chain "
-            "shorter than 100,000 entries per process is walked in one)",
+            default=min(len(os.sched_getaffinity(0)), 8),
+            help="processes that share the walk on PostgreSQL, each with its own connection "
+            "(default: one per CPU this process may use, at most 8; a chain shorter than "
+            "100,000 entries per process is walked in one)",
         )
 
     def handle(self, *args, **opts):
