@@ -20,6 +20,9 @@ class Context:
 
 
 _current = contextvars.ContextVar("audit_context", default=Context())  # noqa: B039 (frozen)
+# Per request, the case the caller was allowed to see (cases.selectors.get_case_for notes it),
+# so the record of a later refusal names it and the owner country's auditors see the attempt.
+_seen = contextvars.ContextVar("audit_seen_case", default=None)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -35,6 +38,19 @@ def system_actor(name: str):
         yield
     finally:
         _current.reset(token)
+
+
+def note_case_seen(case) -> None:
+    """Remember, for this request only, a case its caller has been allowed to see."""
+    holder = _seen.get()
+    if holder is not None:
+        holder["case"] = case
+
+
+def case_seen():
+    """The case this request's caller was last allowed to see, if any (never an unseen one)."""
+    holder = _seen.get()
+    return holder.get("case") if holder else None
 
 
 class RequestContextMiddleware:
@@ -53,9 +69,11 @@ class RequestContextMiddleware:
                 user_agent=request.headers.get("User-Agent", "")[:200],
             )
         )
+        seen = _seen.set({})
         try:
             response = self.get_response(request)
         finally:
+            _seen.reset(seen)
             _current.reset(token)
         response["X-Request-ID"] = request_id
         return response

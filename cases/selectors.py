@@ -20,6 +20,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 
+from audit import context
 from cases.models import PROTECTED_ROLES, Case, CaseGroupObjectPermission, Subject
 from cases.permissions import FULL, SCOPE_PERMISSION, SUMMARY
 from workinggroup.models import Country
@@ -136,6 +137,7 @@ def get_case_for(user, case_id, scope: str = SUMMARY) -> Case:
     case = visible_cases(user, scope).filter(pk=pk).first()
     if case is None:
         raise CaseNotFound()
+    context.note_case_seen(case)  # a refusal later in this request names the case it was about
     return case
 
 

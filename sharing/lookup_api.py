@@ -9,13 +9,13 @@ from rest_framework.views import APIView
 
 import audit
 from cases.identifiers import IDENTIFIER_TYPES, InvalidIdentifier
-from cases.serializers import CaseOutput
+from cases.serializers import CaseOutput, StrictCharField, StrictInput
 from sharing import lookup
 
 
-class LookupInputSerializer(serializers.Serializer):
+class LookupInputSerializer(StrictInput):
     identifier_type = serializers.ChoiceField(choices=IDENTIFIER_TYPES)
-    value = serializers.CharField(max_length=256)
+    value = StrictCharField(max_length=256)
 
 
 class HitSerializer(serializers.Serializer):
@@ -68,10 +68,14 @@ class HitOnOurCasesSerializer(serializers.Serializer):
         return [{"id": case_id, "reference": reference} for case_id, reference in hit.named_cases]
 
 
+class HitsOnOurCasesPage(serializers.Serializer):
+    results = HitOnOurCasesSerializer(many=True)
+
+
 class HitsOnOurCasesView(APIView):
     """For liaisons: partners' lookups that matched their country's cases, newest first."""
 
-    @extend_schema(responses=HitOnOurCasesSerializer(many=True))
+    @extend_schema(responses=HitsOnOurCasesPage)
     def get(self, request):
         if not request.user.is_liaison:
             raise PermissionDenied("Only liaisons see partners' hits on their cases.")

@@ -3,20 +3,21 @@ to those who may know it (see ShareRequest.discloses_case_to)."""
 
 from rest_framework import serializers
 
+from cases.serializers import StrictCharField, StrictInput
 from sharing.models import ShareRequest, ShareScope
 from workinggroup.models import Country
 
 
-class ShareRequestOpenSerializer(serializers.Serializer):
+class ShareRequestOpenSerializer(StrictInput):
     """POST /api/v1/share-requests/: the shape of a new request (the rules are the service's)."""
 
     case = serializers.UUIDField(required=False)
     hit_id = serializers.UUIDField(
         required=False, help_text="Instead of `case`: ask for the cases behind a lookup hit."
     )
-    recipient_country = serializers.CharField(max_length=2, required=False)
+    recipient_country = StrictCharField(max_length=2, required=False)
     scope = serializers.ChoiceField(choices=ShareScope.choices)
-    justification = serializers.CharField(max_length=2000)
+    justification = StrictCharField(max_length=2000)
     expires_at = serializers.DateTimeField()
     named_subjects = serializers.ListField(
         child=serializers.UUIDField(), required=False, default=list, max_length=100
@@ -44,10 +45,10 @@ class ShareRequestOpenSerializer(serializers.Serializer):
         return value
 
 
-class DecisionSerializer(serializers.Serializer):
+class DecisionSerializer(StrictInput):
     """POST .../approve/, /deny/, /revoke/: an optional note that stays with the request."""
 
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class ShareRequestSerializer(serializers.ModelSerializer):

@@ -10,6 +10,7 @@ from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
 import audit
+from audit import context
 from audit.actions import Outcome
 
 
@@ -36,7 +37,13 @@ def _flatten(errors, prefix=""):
 
 
 def record_denial(request, status: int, detail: str = "") -> None:
-    """Audit a refused request as `access.denied`: who asked for what, and the answer."""
+    """Audit a refused request as `access.denied`: who asked for what, and the answer.
+
+    When the caller had been allowed to see the case the request was about (a 403 on a
+    shared case), the entry names that case, so its owner country's auditors see the attempt.
+    A case the caller could not see is never named: that would record its existence and owner
+    where the caller's own auditors read.
+    """
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return
@@ -44,6 +51,7 @@ def record_denial(request, status: int, detail: str = "") -> None:
         "access.denied",
         user,
         target=("request", request.path[:64]),
+        case=context.case_seen(),
         outcome=Outcome.DENIED,
         method=request.method,
         path=request.path,

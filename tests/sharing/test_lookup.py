@@ -389,3 +389,19 @@ def test_case_or_hit_id_exactly_one(db, api, us_investigator, mx_case):
     hit_id = _hit_id(client)
     both = _ask(client, hit_id, case=str(mx_case.id))
     assert both.status_code == 400 and both.json()["detail"] == "case: give either case or hit_id"
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ({"identifier_type": "passport", "value": "G123", "region": "GT"},
+         "region: unknown field"),
+        ({"identifier_type": "passport", "value": 12345}, "value: Must be a string."),
+    ],
+)
+def test_an_unknown_key_or_a_number_for_the_value_is_a_400_naming_it(
+    db, api, us_investigator, body, detail
+):
+    response = api(us_investigator).post(LOOKUP, body, format="json")
+    assert response.status_code == 400
+    assert response.json()["detail"] == detail

@@ -48,6 +48,8 @@ def nothing_stored():
         ({"scope": "everything"}, "scope"),
         ({"scope": None}, "scope"),
         ({"case": "not-a-uuid"}, "case"),
+        ({"justification": 12345}, "justification"),
+        ({"scop": "full"}, "scop"),  # a misspelt key is named, not ignored
     ],
 )
 def test_bad_input_answers_400_naming_the_field_and_stores_nothing(
