@@ -37,6 +37,7 @@ locale/%.mo: locale/%.po
 run: migrate
 	@$(PY) manage.py seed_demo
 	@set -e; worker=""; \
+	export SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}"; \
 	if [ -n "$$CELERY_BROKER_URL$$REDIS_URL" ]; then \
 	  $(VENV)/bin/celery -A workinggroup worker --beat --loglevel=INFO --concurrency=2 & worker=$$!; \
 	fi; \
