@@ -17,18 +17,19 @@ Both use the web process's clock, so a window means the same on every host and u
 
 import contextlib
 import datetime as dt
+import hashlib
 import math
 import uuid
 
 from django.conf import settings
 from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.db.models import Count, Min
 from redis.exceptions import NoScriptError, RedisError
 
 from sharing.models import Lookup
 from workinggroup.models import User
+from workinggroup.redis import kept_client
 
 WINDOW = dt.timedelta(hours=1)
 _WINDOW_MS = int(WINDOW.total_seconds() * 1000)
@@ -59,21 +60,9 @@ class LimiterUnavailable(Exception):
     """Redis holds the rate limit and cannot be reached: no lookup is answered uncounted."""
 
 
-def _redis():
-    """(client, script sha, backend) when the default cache is Redis, else None.
-
-    Django's Redis cache builds a new client on every call (about 1 ms); one is kept on the
-    backend (so a changed CACHES setting, in tests, gets a fresh one) with the script loaded.
-    """
-    backend = caches["default"]
-    if not isinstance(backend, RedisCache):
-        return None
-    kept = backend.__dict__.get("_lookup_limit")
-    if kept is None:
-        client = backend._cache.get_client(write=True)
-        sha = client.script_load(_SLIDING_WINDOW)
-        kept = backend.__dict__["_lookup_limit"] = (client, sha, backend)
-    return kept
+# Redis names a loaded script by the SHA-1 of its text; EVALSHA of an unknown one answers
+# NOSCRIPT, and the script is then sent whole (once per Redis start).
+_SCRIPT_SHA = hashlib.sha1(_SLIDING_WINDOW.encode(), usedforsecurity=False).hexdigest()
 
 
 @contextlib.contextmanager
@@ -86,17 +75,13 @@ def counting(user: User, now: dt.datetime):
     block must reveal nothing until then. A block that raises keeps its own exception.
     """
     limit = settings.LOOKUP_RATE_LIMIT_PER_HOUR
-    try:
-        redis = _redis()
-    except (RedisError, OSError) as exc:  # the script could not be loaded
-        raise LimiterUnavailable(str(exc)) from exc
-    if redis is None:
+    client = kept_client()
+    if client is None:
         _count_in_database(user, now, limit)
         yield
         return
-    client, sha, backend = redis
     now_ms = int(now.timestamp() * 1000)
-    command = (1, backend.make_key(f"lookup-rate:{user.pk}"),
+    command = (1, caches["default"].make_key(f"lookup-rate:{user.pk}"),
                now_ms, _WINDOW_MS, limit, f"{now_ms}:{uuid.uuid4().hex}")
     pool = client.connection_pool
     try:
@@ -104,7 +89,7 @@ def counting(user: User, now: dt.datetime):
     except (RedisError, OSError) as exc:
         raise LimiterUnavailable(str(exc)) from exc
     try:
-        connection.send_command("EVALSHA", sha, *command)
+        connection.send_command("EVALSHA", _SCRIPT_SHA, *command)
     except (RedisError, OSError) as exc:
         _drop(pool, connection)
         raise LimiterUnavailable(str(exc)) from exc
@@ -124,7 +109,7 @@ def _answer(pool, connection, command) -> int:
     try:
         try:
             answer = connection.read_response()
-        except NoScriptError:  # Redis restarted since the script was loaded
+        except NoScriptError:  # first use since Redis started
             connection.send_command("EVAL", _SLIDING_WINDOW, *command)
             answer = connection.read_response()
     except (RedisError, OSError) as exc:

@@ -164,15 +164,13 @@ def test_a_failing_match_keeps_its_own_error_and_the_lookup_still_counts(
 
 
 def test_the_script_is_sent_again_when_redis_does_not_know_it(db, redis_limiter, api,
-                                                             us_investigator):
-    from django.core.cache import caches
+                                                             us_investigator, monkeypatch):
+    from sharing import lookup_limit
 
     assert _ask(api(us_investigator)).status_code == 200
-    # As after a Redis restart: the kept SHA names no script (the shared server's script
-    # cache is left alone).
-    backend = caches["default"]
-    client, _, _ = backend.__dict__["_lookup_limit"]
-    backend.__dict__["_lookup_limit"] = (client, "0" * 40, backend)
+    # As after a Redis restart: the SHA names no script Redis knows (the shared server's
+    # script cache is left alone).
+    monkeypatch.setattr(lookup_limit, "_SCRIPT_SHA", "0" * 40)
     assert _ask(api(us_investigator)).status_code == 200
     [key] = redis_limiter.scan_iter(match="wgx-test-limit:*")
     assert redis_limiter.zcard(key) == 2
