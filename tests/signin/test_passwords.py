@@ -68,6 +68,7 @@ def test_weak_new_passwords_are_refused(db, us_investigator, web, audit_log):
         })
         assert response.status_code == 200
         assert response.context["form"].errors["new_password2"]
+        assert b'<div class="error" role="alert">' in response.content  # shown, announced
     us_investigator.refresh_from_db()
     assert us_investigator.check_password(PERSONA_PASSWORD)
     assert audit_log(action="auth.password_changed") == []
