@@ -51,6 +51,9 @@ def entries_visible_to(user) -> QuerySet:
 # --- Chain rows, streamed -------------------------------------------------------------------
 
 
+_AFTER = -7_919_113  # stands for "seq greater than" while the chunk query is compiled
+
+
 def _body_chunks(
     queryset: QuerySet, after_seq: int, chunk_size: int, fields=("seq", "body", "hash")
 ) -> Iterator[list[tuple]]:
@@ -101,9 +104,6 @@ def _body_chunks(
             yield chunk
             if not full:
                 return
-
-
-_AFTER = -7_919_113  # stands for "seq greater than" while the chunk query is compiled
 
 
 def export_lines(queryset: QuerySet, *, chunk_size: int = 1000) -> Iterator[bytes]:
