@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", api.healthz, name="healthz"),
     path("", include("workinggroup.signin.urls")),
+    path("", include("web.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", RedirectView.as_view(pattern_name="signin:account"), name="home"),
 ]
