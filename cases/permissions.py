@@ -15,6 +15,7 @@ from django.contrib.auth.models import Permission
 from django.db import transaction
 
 from cases.models import Case, CaseGroupObjectPermission
+from core.roles import holds_role_permission
 from workinggroup.models import Country
 
 SUMMARY, FULL, FULL_WITH_FILES = "summary", "full", "full_with_files"
@@ -175,19 +176,6 @@ def holders(case: Case) -> dict[str, frozenset[str]]:
     for code, codename in rows:
         result.setdefault(code, set()).add(codename)
     return {code: frozenset(perms) for code, perms in result.items()}
-
-
-def holds_role_permission(user, perm: str) -> bool:
-    """A model-level permission from the member's role groups; the superuser flag is ignored.
-
-    Django's `has_perm` answers True to any active superuser, which must open nothing here.
-    """
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    app_label, codename = perm.split(".")
-    return Permission.objects.filter(
-        group__user=user, content_type__app_label=app_label, codename=codename
-    ).exists()
 
 
 def can_read_cases(user) -> bool:
