@@ -55,6 +55,7 @@ ACTIONS = {
     "lookup.rate_limited": "a lookup was refused by the rate limit",
     "lookup.unavailable": "a lookup was refused: its rate limiter could not be reached",
     "lookup.hits_list": "a liaison listed partners' hits on their country's cases",
+    "flows.import": "imported a revision of the country's migration-flow figures",
     # Refusals
     "access.denied": "asked for something not visible or not allowed",
     # Audit itself

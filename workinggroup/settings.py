@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "audit",
     "cases",
     "sharing",
+    "dashboard",
     "web",
 ]
 
