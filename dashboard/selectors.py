@@ -201,7 +201,8 @@ def operational_tables(f: FlowFilter, countries: list[str]) -> list[RawTable]:
     months = f.months()
     owners = _country_axes(countries, owned=True)
     opened = Case.objects.filter(created_at__gte=start, created_at__lt=end)
-    by_month = _grouped(opened.annotate(m=TruncMonth("created_at")), "m", "owner_country")
+    by_month = _grouped(opened.annotate(m=TruncMonth("created_at")), "m", "owner_country",
+                        measure=Count("pk"))
     cases_month = RawTable(
         "cases-month", _("Cases opened per month by owner country"),
         _("Cases the working group's countries opened each month."), _("cases"), OPERATIONAL,

@@ -2,8 +2,18 @@
 
 import pytest
 
-from dashboard.disclosure import (FLOWS, MEDIAN, MEDIAN_NOTE, OPERATIONAL, PUBLICATION_NOTE,
-                                  ROUNDING_NOTE, Axis, RawTable, disclose, round_count)
+from dashboard.disclosure import (
+    FLOWS,
+    MEDIAN,
+    MEDIAN_NOTE,
+    OPERATIONAL,
+    PUBLICATION_NOTE,
+    ROUNDING_NOTE,
+    Axis,
+    RawTable,
+    disclose,
+    round_count,
+)
 
 
 @pytest.mark.parametrize(("count", "shown"), [

@@ -3,12 +3,12 @@
 import hashlib
 
 import pytest
-from tests.dashboard.conftest import TODAY, csv_file
 from django.core.exceptions import PermissionDenied
 
 from audit.models import AuditEntry, OutboxEvent
 from dashboard.models import FlowFigure, FlowRevision
 from dashboard.services import FlowFileRejected, flow_import
+from tests.dashboard.conftest import TODAY, csv_file
 
 GOOD = ("2026-01", "MX", "MX-GT", "Chiapas", "GT", "single_adult", "apprehension", 120)
 
