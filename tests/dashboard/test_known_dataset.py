@@ -28,8 +28,9 @@ LO, HI = dt.date(2026, 1, 1), dt.date(2026, 6, 1)
 START, END = dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
 UTC = dt.UTC
 # Cases opened: (owner, month, type, how many, how many of them closed)
-CASES = [("US", 1, "trafficking", 7, 2), ("US", 3, "smuggling", 16, 0), ("MX", 1, "smuggling", 4, 1),
-         ("MX", 2, "trafficking", 5, 0), ("MX", 5, "smuggling", 14, 3), ("GT", 2, "smuggling", 3, 0),
+CASES = [("US", 1, "trafficking", 7, 2), ("US", 3, "smuggling", 16, 0),
+         ("MX", 1, "smuggling", 4, 1), ("MX", 2, "trafficking", 5, 0),
+         ("MX", 5, "smuggling", 14, 3), ("GT", 2, "smuggling", 3, 0),
          ("GT", 4, "trafficking", 15, 5), ("US", 12, "trafficking", 2, 0)]  # Dec 2025: outside
 CITIZENSHIPS = ["GT", "HN", "SV", "MX", "VE", "CU", "HT", "NI", "EC", "CO", "BR", "other"]
 
@@ -187,7 +188,8 @@ def expected_tables(viewer):
             "JOIN cases_case c ON c.id = s.case_id WHERE s.decided_at >= %s AND "
             "s.decided_at < %s", [START, END]):
         if isinstance(created, str):  # SQLite hands raw SQL timestamps back as text
-            created, decided = dt.datetime.fromisoformat(created), dt.datetime.fromisoformat(decided)
+            created, decided = (dt.datetime.fromisoformat(created),
+                                dt.datetime.fromisoformat(decided))
         waits.setdefault(c, []).append((decided - created).total_seconds() / 86400)
     t["shares-decision"] = {"median": {
         c: (f"{round(median(waits[c]), 1)}" if c in waits and (c == viewer or len(waits[c]) >= 10)
