@@ -60,7 +60,8 @@ def flow_import_page(request):
     """A statistics member uploads their country's CSV; every problem is listed on refusal."""
     if not can_import_flows(request.user):
         raise PermissionDenied(_("Only a statistics member of a country imports flow figures."))
-    form = FlowUploadForm(request.POST or None, request.FILES or None)
+    form = (FlowUploadForm(request.POST, request.FILES) if request.method == "POST"
+            else FlowUploadForm())
     problems = []
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]

@@ -124,7 +124,8 @@ def test_a_statistics_member_imports_from_the_page(db, web, mx_statistics):
     assert page.status_code == 200
     upload = SimpleUploadedFile("mx.csv", csv_file(ROW), content_type="text/csv")
     response = client.post("/dashboard/import/", {"file": upload})
-    assert response.status_code == 302 and response.url == "/dashboard/"
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert response.url == "/dashboard/"
     assert FlowFigure.objects.get().count == 1234
     assert "mx.statistics" in client.get("/dashboard/import/").content.decode()
 
