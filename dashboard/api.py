@@ -11,7 +11,8 @@ from rest_framework.views import APIView
 
 from dashboard.selectors import revisions_for
 from dashboard.serializers import FlowFileRejectedSerializer, FlowRevisionSerializer
-from dashboard.services import MAX_FILE_BYTES, FlowFileRejected, can_import_flows, flow_import
+from dashboard.services import FlowFileRejected, can_import_flows, flow_import
+from dashboard.upload import MAX_FILE_BYTES, CsvUploadHandler
 
 
 class CsvParser(BaseParser):
@@ -27,6 +28,12 @@ class FlowImports(APIView):
     """GET: the caller's country's revisions. POST: import a CSV (all or nothing)."""
 
     parser_classes = [MultiPartParser, CsvParser]
+
+    def initialize_request(self, request, *args, **kwargs):
+        # Before anything reads the body: the file part goes to memory, not to the default
+        # handler that discards files.
+        request.upload_handlers = [CsvUploadHandler(request)]
+        return super().initialize_request(request, *args, **kwargs)
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

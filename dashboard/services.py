@@ -14,10 +14,10 @@ from core.errors import DomainError
 from core.roles import holds_role_permission
 from dashboard.models import FlowFigure, FlowRevision
 from dashboard.parsing import Problem, parse_flow_csv
+from dashboard.upload import MAX_FILE_BYTES
 from workinggroup.models import Country
 
 IMPORT_PERMISSION = "dashboard.import_flows"
-MAX_FILE_BYTES = 64 * 1024 * 1024  # ~1.5 million rows: more than a country's decade of months
 _TABLE_COLUMNS = ("month", "country_id", "border_segment", "location", "citizenship",
                   "demographic", "event_type", "count", "revision_id")
 

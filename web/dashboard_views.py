@@ -7,14 +7,19 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.middleware.csrf import CsrfViewMiddleware
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from dashboard import charts
 from dashboard.export import table_csv
 from dashboard.selectors import TABLE_SLUGS, dashboard_for, revisions_for
 from dashboard.services import FlowFileRejected, can_import_flows, flow_import
+from dashboard.upload import MAX_FILE_BYTES, CsvUploadHandler
 from web.dashboard_forms import FilterForm, FlowUploadForm
 from workinggroup.signin.account import verified_member_required
+
+_csrf = CsrfViewMiddleware(lambda request: None)
 
 
 def _filters(request):
@@ -54,16 +59,25 @@ def dashboard_csv(request, slug):
     return response
 
 
+@csrf_exempt  # checked below, once the CSV handler is armed (the middleware would parse first)
 @verified_member_required
 @require_http_methods(["GET", "POST"])
 def flow_import_page(request):
     """A statistics member uploads their country's CSV; every problem is listed on refusal."""
+    request.upload_handlers = [CsvUploadHandler(request)]
     if not can_import_flows(request.user):
         raise PermissionDenied(_("Only a statistics member of a country imports flow figures."))
+    if request.method == "POST":
+        refused = _csrf.process_view(request, None, (), {})
+        if refused is not None:
+            return refused
     form = (FlowUploadForm(request.POST, request.FILES) if request.method == "POST"
             else FlowUploadForm())
     problems = []
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and request.upload_handlers[0].too_large:
+        form.add_error("file", _("The file is larger than %(mib)d MiB.")
+                       % {"mib": MAX_FILE_BYTES // 2**20})
+    elif request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
             revision = flow_import(actor=request.user, data=upload.read(), filename=upload.name)

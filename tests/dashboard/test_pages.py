@@ -177,3 +177,14 @@ def test_the_api_refuses_other_roles_with_403(db, api, us_investigator):
     response = api(us_investigator).post("/api/v1/flows/imports/", data=csv_file(ROW),
                                          content_type="text/csv")
     assert response.status_code == 403 and "detail" in response.json()
+
+
+def test_a_forged_import_form_is_refused_and_stores_nothing(db, web, mx_statistics):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = web(mx_statistics)
+    client.handler.enforce_csrf_checks = True
+    response = client.post("/dashboard/import/", {"file": SimpleUploadedFile("mx.csv",
+                                                                             csv_file(ROW))})
+    assert response.status_code == 403
+    assert FlowRevision.objects.count() == 0
