@@ -182,6 +182,18 @@ def _open(*, requester, case, recipient_country, scope, justification, expires_a
         origin = ShareOrigin.HIT if from_hit else ShareOrigin.REQUEST
 
     with transaction.atomic():
+        # Under the case's lock, so two requests racing for the same recipient queue here.
+        case = Case.objects.select_for_update(no_key=True).get(pk=case.pk)
+        open_one = ShareRequest.objects.filter(
+            case=case, recipient_country=recipient_country, status=ShareStatus.PENDING
+        ).first()
+        if open_one is not None:
+            raise ShareStateConflict(
+                f"a request for this case to {recipient_country.pk} is already pending "
+                f"(request {open_one.pk}, opened {open_one.created_at:%Y-%m-%d}); "
+                f"wait for its decision",
+                open_one.status,
+            )
         share_request = ShareRequest.objects.create(
             case=case,
             recipient_country=recipient_country,
