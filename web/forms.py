@@ -151,7 +151,7 @@ class ExpiryField(forms.DateField):
 class ShareForm(forms.Form):
     """Scope, justification and expiry of a share request (offer or ask)."""
 
-    scope = forms.ChoiceField(label=_("Scope"), choices=ShareScope.choices,
+    scope = forms.ChoiceField(label=_("Scope"), choices=ShareScope.choices, initial=ShareScope.SUMMARY,
                               widget=forms.RadioSelect)
     justification = forms.CharField(label=_("Justification"), max_length=2000,
                                     widget=forms.Textarea(attrs={"rows": 4}))
