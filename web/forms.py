@@ -56,9 +56,11 @@ class CaseForm(forms.Form):
         help_text=_("Required with H3: state the restriction."),
     )
     source_reliability = forms.ChoiceField(label=_("Source reliability"),
-                                           choices=SourceReliability.choices)
+                                           choices=SourceReliability.choices,
+                                           initial=SourceReliability.X)
     information_assessment = forms.ChoiceField(label=_("Information assessment"),
-                                               choices=InformationAssessment.choices)
+                                               choices=InformationAssessment.choices,
+                                               initial=InformationAssessment.UNCONFIRMED)
 
     def __init__(self, *args, creating: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -86,9 +88,11 @@ class SubjectForm(forms.Form):
         help_text=_("Two-letter country code, for example MX."),
     )
     source_reliability = forms.ChoiceField(label=_("Source reliability"),
-                                           choices=SourceReliability.choices)
+                                           choices=SourceReliability.choices,
+                                           initial=SourceReliability.X)
     information_assessment = forms.ChoiceField(label=_("Information assessment"),
-                                               choices=InformationAssessment.choices)
+                                               choices=InformationAssessment.choices,
+                                               initial=InformationAssessment.UNCONFIRMED)
 
     def clean_aliases(self):
         return _aliases(self.cleaned_data["aliases"])
