@@ -3,7 +3,7 @@
 import uuid
 
 from django.db.models import Q
-from rest_framework.exceptions import NotFound
+from django.http import Http404
 
 from cases.permissions import SCOPES
 from sharing.models import (
@@ -66,10 +66,10 @@ def get_share_request_for(user, share_request_id) -> ShareRequest:
     try:
         pk = uuid.UUID(str(share_request_id))
     except ValueError:
-        raise NotFound() from None
+        raise Http404() from None
     share_request = share_requests_for(user).filter(pk=pk).first()
     if share_request is None:
-        raise NotFound()
+        raise Http404()
     return share_request
 
 
