@@ -155,8 +155,8 @@ class ExpiryField(forms.DateField):
 class ShareForm(forms.Form):
     """Scope, justification and expiry of a share request (offer or ask)."""
 
-    scope = forms.ChoiceField(label=_("Scope"), choices=ShareScope.choices, initial=ShareScope.SUMMARY,
-                              widget=forms.RadioSelect)
+    scope = forms.ChoiceField(label=_("Scope"), choices=ShareScope.choices,
+                              initial=ShareScope.SUMMARY, widget=forms.RadioSelect)
     justification = forms.CharField(label=_("Justification"), max_length=2000,
                                     widget=forms.Textarea(attrs={"rows": 4}))
     expires_at = ExpiryField()

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import audit
-from cases.identifiers import InvalidIdentifier
 from core.errors import RateLimited, Unavailable
 from sharing import lookup, selectors, services
-from sharing.lookup_limit import LimiterUnavailable
-from sharing.lookup_limit import RateLimited as LookupRateLimited
-from web.forms import AskForm, LookupForm, OfferForm
+from web.forms import AskForm, LookupForm, OfferForm, add_service_errors
 from web.pages import case_for_page, partner_countries, require_case_reader
 from web.views import call_service, member_page
 from workinggroup.models import Country
@@ -42,14 +39,14 @@ def lookup_page(request):
         return _lookup_page(request, form, status=400 if form.is_bound else 200)
     try:
         result = lookup.lookup_identifier(user=request.user, **form.cleaned_data)
-    except InvalidIdentifier as exc:
-        form.add_error("value", exc.problem)
+    except ValidationError as error:
+        add_service_errors(form, error)
         return _lookup_page(request, form, status=400)
-    except (LookupRateLimited, RateLimited):
+    except RateLimited:
         problem = _("You have reached the limit of %(limit)s lookups an hour. Try again "
                     "later.") % {"limit": settings.LOOKUP_RATE_LIMIT_PER_HOUR}
         return _lookup_page(request, form, status=429, problem=problem)
-    except (LimiterUnavailable, Unavailable):
+    except Unavailable:
         problem = _("Lookups are unavailable for a moment. Try again shortly.")
         return _lookup_page(request, form, status=503, problem=problem)
     names = {c.code: c for c in Country.objects.filter(
