@@ -189,9 +189,10 @@ def _open(*, requester, case, recipient_country, scope, justification, expires_a
         ).first()
         if open_one is not None:
             raise ShareStateConflict(
-                f"a request for this case to {recipient_country.pk} is already pending "
-                f"(request {open_one.pk}, opened {open_one.created_at:%Y-%m-%d}); "
-                f"wait for its decision",
+                _("a request for this case to %(country)s is already pending (request "
+                  "%(id)s, opened %(date)s); wait for its decision") % {
+                    "country": recipient_country.pk, "id": open_one.pk,
+                    "date": f"{open_one.created_at:%Y-%m-%d}"},
                 open_one.status,
             )
         share_request = ShareRequest.objects.create(

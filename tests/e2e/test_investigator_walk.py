@@ -69,7 +69,7 @@ def upload_with_progress(page, path, button):
     return seen
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_the_investigators_walk(
     language, browser_page, sign_in_page, switch_language, axe_check, screenshot, throttle,
