@@ -185,6 +185,7 @@ def hits_on_country_cases(user: User, limit: int = 100) -> list[LookupHit]:
 
     Newest first, each with `named_cases`: [(case id, reference)] read through the gate, so
     only cases the liaison's country still holds are named. Liaisons only (PermissionDenied).
+    Recorded as `lookup.hits_list`.
     """
     if not user.is_liaison:
         raise PermissionDenied(_("Only liaisons see partners' hits on their cases."))
@@ -201,6 +202,7 @@ def hits_on_country_cases(user: User, limit: int = 100) -> list[LookupHit]:
             ((pk, references[pk]) for pk in hit.case_ids if pk in references),
             key=lambda case: case[1],
         )
+    audit.record("lookup.hits_list", user, count=len(hits))
     return hits
 
 
