@@ -24,7 +24,8 @@ def entries(text):
             continue
         yield block, [
             "".join(ast.literal_eval(s) for s in re.findall(r'"(?:[^"\\]|\\.)*"', part))
-            for part in re.split(r"\nmsgid_plural |\nmsgstr(?:\[\d\])? ", block.split("msgid ", 1)[1])
+            for part in re.split(r"\nmsgid_plural |\nmsgstr(?:\[\d\])? ",
+                                 block.split("msgid ", 1)[1])
         ]
 
 
