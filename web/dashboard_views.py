@@ -17,7 +17,7 @@ from dashboard.selectors import TABLE_SLUGS, dashboard_for, revisions_for
 from dashboard.services import FlowFileRejected, can_import_flows, flow_import
 from dashboard.upload import MAX_FILE_BYTES, CsvUploadHandler
 from web.dashboard_forms import FilterForm, FlowUploadForm
-from workinggroup.signin.account import verified_member_required
+from web.views import member_page
 
 _csrf = CsrfViewMiddleware(lambda request: None)
 
@@ -28,7 +28,7 @@ def _filters(request):
     return form, form.flow_filter(timezone.localdate(), publication=publication)
 
 
-@verified_member_required
+@member_page
 def dashboard(request):
     """Every chart with its table and CSV link, under the filters in the URL."""
     form, flow_filter = _filters(request)
@@ -42,7 +42,7 @@ def dashboard(request):
     })
 
 
-@verified_member_required
+@member_page
 def dashboard_csv(request, slug):
     """Exactly one table as shown (or marked for publication: every count rounded)."""
     if slug not in TABLE_SLUGS:
@@ -60,7 +60,7 @@ def dashboard_csv(request, slug):
 
 
 @csrf_exempt  # checked below, once the CSV handler is armed (the middleware would parse first)
-@verified_member_required
+@member_page
 @require_http_methods(["GET", "POST"])
 def flow_import_page(request):
     """A statistics member uploads their country's CSV; every problem is listed on refusal."""
