@@ -45,7 +45,7 @@ def _month(back: int) -> dt.date:
 
 def seed(sizes: dict) -> dict:
     """Cases, share requests, lookups, flow figures and the members the run acts as."""
-    from django.db import connection
+    from django.db import connection, transaction
 
     import audit
     from audit.services import drain_outbox
@@ -99,11 +99,13 @@ def seed(sizes: dict) -> dict:
     # lookups spread over the 24 months, recorded as if they had happened then
     from freezegun import freeze_time
 
-    for i in range(sizes["lookups"]):
-        cc = ("US", "GT", "MX")[i % 3]
-        with freeze_time(start + dt.timedelta(minutes=(i * 9973) % (MONTHS * 43000))):
-            audit.record("lookup.search", people[(cc, "investigator")],
-                         identifier_type="passport", partner_countries=1 if i % 4 == 0 else 0)
+    with transaction.atomic():  # one commit, one drain afterwards
+        for i in range(sizes["lookups"]):
+            cc = ("US", "GT", "MX")[i % 3]
+            with freeze_time(start + dt.timedelta(minutes=(i * 9973) % (MONTHS * 43000))):
+                audit.record("lookup.search", people[(cc, "investigator")],
+                             identifier_type="passport",
+                             partner_countries=1 if i % 4 == 0 else 0)
     drain_outbox()
     revisions = {}
     for cc in ("US", "GT", "MX"):
@@ -126,7 +128,7 @@ def seed(sizes: dict) -> dict:
                            'unaccompanied_minor', 'unknown'])[1 + (n / (%(months)s * 1560)) %% 5],
                     (ARRAY['encounter', 'apprehension', 'return',
                            'rescue'])[1 + (n / (%(months)s * 7800)) %% 4],
-                    (n * 7919) %% 500, %(revision)s
+                    ((n::bigint * 7919) %% 500)::int, %(revision)s
                 FROM generate_series(0, %(count)s - 1) AS n
                 """, {"first": _month(MONTHS - 1), "months": MONTHS, "cc": cc,
                       "revision": revision, "count": per_country})

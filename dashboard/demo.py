@@ -48,7 +48,8 @@ def months_back(today: dt.date, count: int = 24) -> list[dt.date]:
 
 def demo_csv(country: str, today: dt.date, seed: int = 2026) -> bytes:
     """A country's synthetic file, in the documented format."""
-    rng = random.Random(f"{seed}-{country}")  # nosec B311: synthetic figures, not secrets
+    # Synthetic figures, not secrets: a seeded, reproducible generator is what is wanted.
+    rng = random.Random(f"{seed}-{country}")  # nosec B311
     segments, citizenships, events, scale = PROFILES[country]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

@@ -73,7 +73,8 @@ def test_a_statistics_member_uploads_filters_in_spanish_and_downloads(
 
     # --- Spanish, then the MX-GT border only ------------------------------------------------
     switch_language(page, "es")
-    assert page.get_by_role("heading", level=1).inner_text() == "Flujos migratorios y cifras del grupo"
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading == "Flujos migratorios y cifras del grupo"
     page.select_option("#id_segment", "MX-GT")
     page.get_by_role("button", name="Mostrar las cifras").click()
     page.wait_for_url("**segment=MX-GT**")
