@@ -1,9 +1,9 @@
 """The case list: filters, search and paging, for the API and the pages alike.
 
 `case_list(user, params=...)` is the one way to list cases: the gate (role and country),
-the filters (`status`, `case_type`, `owner_country`, `handling_code`, `q`; anything else is refused by
-name), a page of 50 and the `case.search` audit record. Its speed comes from the grant index
-(docs/PERFORMANCE.md, "Case list"): without filters, the count and a page's ids are read
+the filters (`status`, `case_type`, `owner_country`, `handling_code`, `q`; anything else is
+refused by name), a page of 50 and the `case.search` audit record. Its speed comes from the
+grant index (docs/PERFORMANCE.md, "Case list"): without filters, the count and a page's ids are read
 from the (group, permission, case) index alone and only that page's rows are fetched; with
 filters, the filtered rows are counted and paged by id.
 """

@@ -15,6 +15,7 @@ import datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 import audit
@@ -166,7 +167,7 @@ def _normalise(identifier_type: str, value: str, region: str, field: str) -> str
     try:
         return normalise_identifier(identifier_type, value, default_region=region)
     except InvalidIdentifier as exc:
-        raise ValidationError({field: [exc.problem]}) from None
+        raise ValidationError({field: [exc.translated(gettext)]}) from None
 
 
 def _clean_subject(subject: Subject, fields) -> None:
@@ -186,11 +187,11 @@ def _clean_subject(subject: Subject, fields) -> None:
             subject.nationality = clean_country_code(subject.nationality, partner=False)
         except ValidationError as exc:
             raise ValidationError({"nationality": exc.messages}) from None
+    _clean_fields(subject, [f for f in fields if f != "aliases"])  # also parses the date
     if "date_of_birth" in fields and subject.date_of_birth is not None and not (
         EARLIEST_BIRTH <= subject.date_of_birth <= timezone.now().date()
     ):
         raise ValidationError({"date_of_birth": [_("must be between 1900-01-01 and today")]})
-    _clean_fields(subject, [f for f in fields if f != "aliases"])
 
 
 def _wanted_identifiers(items, region: str) -> dict[tuple[str, str], str]:

@@ -20,8 +20,8 @@ def entries(text):
     import re
 
     for block in text.split("\n\n")[1:]:
-        if "msgid " not in block:
-            continue
+        if "msgid " not in block or block.lstrip().startswith("#~"):
+            continue  # no entry, or an obsolete one (gettext ignores those)
         yield block, [
             "".join(ast.literal_eval(s) for s in re.findall(r'"(?:[^"\\]|\\.)*"', part))
             for part in re.split(r"\nmsgid_plural |\nmsgstr(?:\[\d\])? ",
