@@ -17,7 +17,7 @@ from psycopg.types.string import ByteaBinaryLoader
 
 from audit import chain, triggers
 from audit.models import AuditCheckpoint, AuditEntry
-from workinggroup.keyring import get_keyring
+from core.keyring import get_keyring
 
 VIEW_PERMISSION = "audit.view_auditentry"
 CHUNK_SIZE = 10_000

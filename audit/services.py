@@ -20,8 +20,8 @@ from django.utils import timezone
 from audit import chain, context, visibility
 from audit.actions import ACTIONS, Outcome
 from audit.models import AuditCheckpoint, AuditEntry, OutboxEvent
-from workinggroup.keyring import get_keyring
-from workinggroup.redis import kept_client
+from core.keyring import get_keyring
+from core.redis import kept_client
 
 log = logging.getLogger(__name__)
 
