@@ -261,7 +261,7 @@ def drain_alone(count):
             "actor": v["actor"], "actor_country": "MX", "action": "case.view",
             "target_type": "cases.case", "target_id": v["case"], "case_id": v["case"],
             "case_country": "MX", "outcome": "success", "ip": "10.0.0.1",
-            "request_id": uuid.uuid4().hex, "details": v["details"],
+            "request_id": uuid.uuid4().hex, "details": v["details"], "readers": "MX",
         }))
     OutboxEvent.objects.bulk_create(events, batch_size=5000)
     reset_redis()
@@ -279,10 +279,11 @@ def drain_alone(count):
     assert len(rows) == count
     import psycopg  # the strongest plain baseline: psycopg alone, pipelined executemany
 
+    placeholders = ", ".join(["%s"] * len(drain.ENTRY_COLUMNS))
     with psycopg.connect(os.environ["DATABASE_URL"]) as conn, _setup.Timer() as bulk:
         with conn.cursor() as cursor:
             cursor.executemany(
-                f"INSERT INTO bench_bulk ({columns}) VALUES ({', '.join(['%s'] * 17)})", rows
+                f"INSERT INTO bench_bulk ({columns}) VALUES ({placeholders})", rows
             )
         conn.commit()
     return drain_rate, count / bulk.seconds
