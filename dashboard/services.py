@@ -65,7 +65,7 @@ def flow_import(*, actor, data: bytes, filename: str = "", demonstration: bool =
         # Imports of one country run one at a time: the country row is what they decide on.
         Country.objects.select_for_update().get(pk=country)
         revision = FlowRevision.objects.create(
-            country_id=country, uploaded_by=actor if actor.pk else None,
+            country_id=country, uploaded_by=actor,
             filename=(filename or "")[:200], rows=len(parsed.rows), sha256=digest,
             first_month=parsed.months[0], last_month=parsed.months[-1], months=month_labels,
             demonstration=demonstration,
