@@ -29,10 +29,6 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
-# between browser steps are ordinary synchronous calls all the same.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("E2E_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -66,37 +62,24 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(marker)
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    """After a browser test's flush, make again the rows that migrations make (permissions
-    and role groups by post_migrate, the founding countries by their data migration), so
-    the tests that pytest-django runs later, in whatever order, find them."""
-    yield
-    here = Path(__file__).parent
-    if here not in Path(str(item.fspath)).parents or MISSING:
-        return
-    import importlib
+def pytest_report_header(config):
+    return MISSING or f"browser tests: {CHROMIUM}"
 
+
+@pytest.fixture(autouse=True)
+def _orm_beside_playwright(monkeypatch):
+    """Playwright's sync API runs an event loop in this thread; the ORM calls a test makes
+    between browser steps are ordinary synchronous calls all the same. Only while a browser
+    test runs: `check --deploy` in other tests must not see the variable."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _english_afterwards():
+    yield
     from django.utils import translation
 
     translation.activate("en")  # the walk's Spanish stays in the walk
-
-    from django.apps import apps
-    from django.core.management.sql import emit_post_migrate_signal
-    from pytest_django.plugin import blocking_manager_key
-
-    from workinggroup.models import Country
-
-    with item.config.stash[blocking_manager_key].unblock():
-        if Country.objects.exists():
-            return
-        emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
-        founders = importlib.import_module("workinggroup.migrations.0002_countries")
-        founders.add_founders(apps, None)
-
-
-def pytest_report_header(config):
-    return MISSING or f"browser tests: {CHROMIUM}"
 
 
 @pytest.fixture(scope="session")
