@@ -29,6 +29,23 @@ def service_missing(reason: str):
     pytest.skip(reason)
 
 
+def restore_migrated_rows() -> None:
+    """Make again the rows migrations make, if a transactional test's flush took them:
+    permissions and role groups (post_migrate) and the founding countries (their data
+    migration). pytest-django runs module-wide worlds and browser tests after such tests."""
+    import importlib
+
+    from django.apps import apps
+    from django.core.management.sql import emit_post_migrate_signal
+
+    from workinggroup.models import Country
+
+    if not Country.objects.exists():
+        emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+        importlib.import_module("workinggroup.migrations.0002_countries").add_founders(
+            apps, None)
+
+
 @pytest.fixture
 def postgres(request):
     """Only on PostgreSQL (advisory locks, concurrency, triggers).
@@ -314,42 +331,3 @@ def web(db):
 
     return client_for
 
-
-# --- After a flush -------------------------------------------------------------------------
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    """After a transactional test's flush, make again the rows that migrations make
-    (permissions and role groups by post_migrate, the founding countries by their data
-    migration): serialized_rollback restores them only before such a test, and pytest-django
-    runs module-wide worlds and fixture-only tests after it, in whatever order."""
-    yield
-    names = getattr(item, "fixturenames", ())
-    marker = item.get_closest_marker("django_db")
-    if "transactional_db" not in names and "live_server" not in names and not (
-        marker is not None and marker.kwargs.get("transaction")
-    ):
-        return
-    import importlib
-
-    from django.apps import apps
-    from django.core.management.sql import emit_post_migrate_signal
-    from pytest_django.plugin import blocking_manager_key
-
-    from workinggroup.models import Country
-
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # a browser test's event loop may run
-    try:
-        with item.config.stash[blocking_manager_key].unblock():
-            if Country.objects.exists():
-                return
-            emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
-            founders = importlib.import_module("workinggroup.migrations.0002_countries")
-            founders.add_founders(apps, None)
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
