@@ -11,6 +11,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action, api_view
 from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
 
 from cases.api import page_response
 from cases.selectors import get_case_for
@@ -95,6 +96,10 @@ class ShareRequestViewSet(
     def revoke(self, request, pk=None):
         """Revoke an approved share (owner-country liaison); access ends at once."""
         return self._decision(request, pk, services.share_request_revoke)
+
+
+router = SimpleRouter()  # sharing/urls.py includes its routes
+router.register("share-requests", ShareRequestViewSet, basename="share-request")
 
 
 @extend_schema(responses=ShareRequestSerializer(many=True))
