@@ -98,10 +98,6 @@ class ShareRequestViewSet(
         return self._decision(request, pk, services.share_request_revoke)
 
 
-router = SimpleRouter()  # sharing/urls.py includes its routes
-router.register("share-requests", ShareRequestViewSet, basename="share-request")
-
-
 @extend_schema(responses=ShareRequestSerializer(many=True))
 @api_view(["GET"])
 def case_shares(request, case_id):
@@ -109,3 +105,8 @@ def case_shares(request, case_id):
     holdings = selectors.case_share_list(request.user, case_id)
     data = ShareRequestSerializer(holdings, many=True, context={"request": request}).data
     return Response({"results": data, "next": None, "previous": None})
+
+
+# The share-request routes, built here so that sharing/urls.py needs no rest_framework import.
+router = SimpleRouter()
+router.register("share-requests", ShareRequestViewSet, basename="share-request")

@@ -1,4 +1,5 @@
-"""Sharing routes, included under /api/v1/."""
+"""Sharing routes, included under /api/v1/ (the share-request router is built in
+sharing/api.py: only the API modules import rest_framework)."""
 
 from django.urls import path
 
