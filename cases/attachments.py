@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -31,9 +29,15 @@ from cases.models import Attachment, Case
 from cases.paging import Page, paginate
 from cases.permissions import FULL, FULL_WITH_FILES
 from cases.selectors import case_for_edit, get_case_for, require_case_reader, visible_cases
-from cases.upload import EncryptedUpload, EncryptingUploadHandler, UploadRefused, UploadTarget
-from workinggroup import keyring
-from workinggroup.keyring import KeyringError
+from cases.upload import (
+    EncryptedUpload,
+    EncryptingUploadHandler,
+    UploadRefused,
+    UploadTarget,
+    too_large,
+)
+from core import keyring
+from core.keyring import KeyringError
 
 log = logging.getLogger(__name__)
 
@@ -45,31 +49,10 @@ DOWNLOAD_BATCH_BYTES = 1024 * 1024
 # retirement exclusively while it checks that no row uses the key and removes it.
 KEY_LOCK = 0x5747584B  # "WGXK"
 
-# --- the keyring, kept fresh -----------------------------------------------------------------
-
-_keyring_lock = threading.Lock()
-_keyring_stamp: list = [None]
-
-
-def current_keyring() -> keyring.Keyring:
-    """The keyring, reloaded when its file changed (rotate_keys ran in another process)."""
-    path = settings.WG_KEYRING
-    try:
-        st = os.stat(path)
-        stamp = (path, st.st_ino, st.st_mtime_ns, st.st_size)
-    except OSError:
-        stamp = (path, None, None, None)
-    with _keyring_lock:
-        if _keyring_stamp[0] != stamp:
-            keyring.reload()
-            _keyring_stamp[0] = stamp
-    return keyring.get_keyring()
-
-
 def kek_lookup(key_id: str) -> bytes:
     """For crypto.decrypt_stream: KeyError means "unknown key id" (an integrity failure)."""
     try:
-        return current_keyring().kek(key_id)
+        return keyring.get_keyring().kek(key_id)
     except KeyringError:
         raise KeyError(key_id) from None
 
@@ -135,7 +118,7 @@ def attachment_for_download(*, user, attachment_id) -> Attachment:
 
 def upload_target(*, case: Case) -> UploadTarget:
     """A fresh id, object name and the owning country's primary key, chosen at upload time."""
-    key_id, kek = current_keyring().primary_kek(case.owner_country_id)
+    key_id, kek = keyring.get_keyring().primary_kek(case.owner_country_id)
     attachment_id = uuid.uuid4()
     return UploadTarget(
         attachment_id=attachment_id,
@@ -150,25 +133,22 @@ def upload_target(*, case: Case) -> UploadTarget:
 def check_declared_length(content_length: int) -> None:
     """Refuse a body that announces more than the limit allows, before reading any of it."""
     if content_length > settings.ATTACHMENT_MAX_BYTES + MULTIPART_OVERHEAD:
-        raise UploadRefused(
-            413, "too_large",
-            f"the file is larger than the limit of {settings.ATTACHMENT_MAX_BYTES} bytes",
-        )
+        raise too_large(settings.ATTACHMENT_MAX_BYTES)
 
 
 def _accepted(handler: EncryptingUploadHandler) -> EncryptedUpload:
     if handler.refusal is not None:
         raise handler.refusal
     if handler.files_seen > 1:
-        raise UploadRefused(400, "several_files", "file: send exactly one file per upload")
+        raise UploadRefused(400, "several_files", _("file: send exactly one file per upload"))
     if handler.interrupted:
-        raise UploadRefused(400, "truncated", "file: the body ended inside the file part")
+        raise UploadRefused(400, "truncated", _("file: the body ended inside the file part"))
     if handler.result is None:
         raise UploadRefused(
-            400, "no_file", "file: send the evidence as a multipart file part named 'file'"
+            400, "no_file", _("file: send the evidence as a multipart file part named 'file'")
         )
     if handler.result.size == 0:
-        raise UploadRefused(400, "empty", "file: the file is empty (0 bytes); nothing to keep")
+        raise UploadRefused(400, "empty", _("file: the file is empty (0 bytes); nothing to keep"))
     return handler.result
 
 
@@ -196,11 +176,11 @@ def attachment_upload(
             key_lock(shared=True)
             # Retirement may have removed the key while the file streamed in.
             try:
-                current_keyring().kek(upload.key_id)
+                keyring.get_keyring().kek(upload.key_id)
             except KeyringError:
                 raise UploadRefused(
-                    503, "key_retired", "the encryption key was retired during the upload; "
-                                        "send the file again"
+                    503, "key_retired",
+                    _("the encryption key was retired during the upload; send the file again"),
                 ) from None
             attachment = Attachment.objects.create(
                 id=upload.attachment_id,

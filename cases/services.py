@@ -33,7 +33,7 @@ from cases.models import (
     Subject,
     handling_note_error,
 )
-from workinggroup.keyring import get_keyring
+from core.keyring import get_keyring
 from workinggroup.models import clean_country_code
 
 EDITABLE_FIELDS = (

@@ -29,9 +29,9 @@ from django.utils.translation import gettext_lazy as _
 from redis.exceptions import NoScriptError, RedisError
 
 from core import errors
+from core.redis import kept_client
 from sharing.models import Lookup
 from workinggroup.models import User
-from workinggroup.redis import kept_client
 
 WINDOW = dt.timedelta(hours=1)
 _WINDOW_MS = int(WINDOW.total_seconds() * 1000)
