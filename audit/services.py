@@ -17,7 +17,7 @@ from django.core.cache import cache, caches
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from audit import chain, context
+from audit import chain, context, merkle_store
 from audit.actions import ACTIONS, Outcome
 from audit.models import AuditCheckpoint, AuditEntry, OutboxEvent
 from workinggroup.keyring import get_keyring
@@ -376,6 +376,7 @@ def _drain_batch(batch_size: int, fail_after_append: bool = False) -> int:
             rows.append((*entry.values(), body.decode(), entry_hash))
             prev_hash = entry_hash
         _append_entries(rows)
+        merkle_store.extend(first_seq, [row[-1] for row in rows])  # the witnessed log's tree
         if fail_after_append:  # test hook: a worker dying between append and commit
             raise RuntimeError("simulated worker death after append")
         every = settings.AUDIT_CHECKPOINT_EVERY

@@ -1,0 +1,194 @@
+"""The audit log's Merkle tree in the database: extended by the drain, read for proofs.
+
+Rows of audit_merklenode are (start, stop, hash): the hash of leaves [start, stop). The drain
+calls `extend` inside its transaction, after it appended a batch of entries, so the entries
+and their tree commit together; it reads the tree's right border (at most log2 n rows) and
+writes every range the batch completes (about two rows per entry). `store_frontier(size)`
+writes the incomplete right-edge ranges of one tree size (at most log2 n rows, when a
+checkpoint note is signed), after which every hash of an inclusion or consistency proof for
+that size is exactly one stored row: a proof reads at most ceil(log2 n) + 1 of them.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.db import connection
+
+from audit import merkle
+
+log = logging.getLogger(__name__)
+
+TABLE = "audit_merklenode"
+CHUNK = 10_000
+
+
+@dataclass
+class ReadCounter:
+    """How many stored hashes were read (tests count a proof's reads with it)."""
+
+    hashes: int = 0
+
+
+reads = ReadCounter()
+
+
+class TreeError(Exception):
+    """The stored tree cannot answer (behind the log, or a hash is missing)."""
+
+
+def tree_size() -> int:
+    """Leaves stored: the last leaf is the complete range with the largest start."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(start) FROM {TABLE}")  # noqa: S608 - a constant name
+        (last,) = cursor.fetchone()
+    return 0 if last is None else last + 1
+
+
+def read(ranges) -> dict[tuple[int, int], bytes]:
+    """The stored hashes of these leaf ranges, one query; missing ranges are left out."""
+    ranges = list(dict.fromkeys(ranges))
+    if not ranges:
+        return {}
+    found = {}
+    for offset in range(0, len(ranges), 500):
+        part = ranges[offset: offset + 500]
+        where = " OR ".join(["(start = %s AND stop = %s)"] * len(part))
+        params = [value for pair in part for value in pair]
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT start, stop, hash FROM {TABLE} WHERE {where}", params)  # noqa: S608
+            for start, stop, digest in cursor.fetchall():
+                found[(start, stop)] = bytes(digest)
+    reads.hashes += len(found)
+    return found
+
+
+def write(rows: list[tuple[int, int, bytes]], *, fresh: bool = False) -> None:
+    """Insert (start, stop, hash) rows; a range stored already is left as it is.
+
+    `fresh` rows (the drain's, under its lock) cannot exist yet: on PostgreSQL they are
+    COPYed in, as the entries are.
+    """
+    if not rows:
+        return
+    if fresh and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy(f"COPY {TABLE} (start, stop, hash) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return
+    conflict = "ON CONFLICT DO NOTHING"
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {TABLE} (start, stop, hash) VALUES (%s, %s, %s) {conflict}", rows  # noqa: S608
+        )
+
+
+def _border(size: int) -> list[bytes]:
+    ranges = merkle.decomposition(0, size)
+    found = read(ranges)
+    if len(found) != len(ranges):
+        raise TreeError(f"the stored tree has no complete border at size {size}")
+    return [found[r] for r in ranges]
+
+
+def extend(first_seq: int, entry_hashes: list[str]) -> None:
+    """Add the entries seq first_seq + 1 ... (hex hashes, in order) to the tree.
+
+    Called by the drain inside its transaction. A tree that is behind the log (never
+    backfilled) is caught up from the entries first, once.
+    """
+    stored = tree_size()
+    if stored < first_seq:
+        catch_up(upto=first_seq)
+    elif stored > first_seq:
+        raise TreeError(f"the stored tree has {stored} leaves but the log had {first_seq}")
+    compact = merkle.CompactRange(first_seq, _border(first_seq))
+    rows = []
+    for digest in entry_hashes:
+        rows.extend(compact.append(merkle.leaf_hash(bytes.fromhex(digest))))
+    write(rows, fresh=True)
+    from audit import witnessing  # above this module: it signs what the tree holds
+
+    witnessing.after_extend(first_seq, compact.size)
+
+
+def catch_up(upto: int | None = None, progress=None) -> int:
+    """Build the tree from the entries the stored tree lacks (backfill); returns leaves added.
+
+    Reads (seq, hash) by seq in chunks; memory stays O(chunk + log n).
+    """
+    size = tree_size()
+    compact = merkle.CompactRange(size, _border(size) if size else [])
+    added = 0
+    while upto is None or compact.size < upto:
+        limit = CHUNK if upto is None else min(CHUNK, upto - compact.size)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT seq, hash FROM audit_auditentry WHERE seq > %s ORDER BY seq LIMIT %s",
+                [compact.size, limit],
+            )
+            chunk = cursor.fetchall()
+        if not chunk:
+            break
+        rows = []
+        for seq, digest in chunk:
+            if seq != compact.size + 1:
+                raise TreeError(f"entry #{compact.size + 1} is missing: the tree stops there")
+            rows.extend(compact.append(merkle.leaf_hash(bytes.fromhex(digest))))
+        write(rows, fresh=True)
+        added += len(chunk)
+        if progress is not None:
+            progress(compact.size)
+    if upto is not None and compact.size < upto:
+        raise TreeError(f"the log has no entry #{compact.size + 1}")
+    return added
+
+
+def frontier_rows(size: int, border: list[bytes]) -> list[tuple[int, int, bytes]]:
+    """The right-edge ranges [start_j, size) of a size whose border hashes are given:
+    every suffix of the decomposition that spans more than one complete range."""
+    ranges = merkle.decomposition(0, size)
+    rows = []
+    acc = border[-1]
+    for j in range(len(ranges) - 2, -1, -1):
+        acc = merkle.node_hash(border[j], acc)
+        rows.append((ranges[j][0], size, acc))
+    return rows
+
+
+def store_frontier(size: int) -> bytes:
+    """Store the right-edge ranges of `size` (once) and return the tree's root at that size."""
+    if size == 0:
+        return merkle.EMPTY_ROOT
+    found = read([(0, size)])
+    if (0, size) in found:
+        return found[(0, size)]
+    border = _border(size)
+    rows = frontier_rows(size, border)
+    write(rows)
+    return rows[-1][2] if rows else border[0]
+
+
+def root(size: int) -> bytes:
+    """The stored tree's root at `size` (its frontier is stored on the way if need be)."""
+    return store_frontier(size)
+
+
+def _proof(ranges, size: int) -> list[bytes]:
+    found = read(ranges)
+    if len(found) != len(set(ranges)):
+        store_frontier(size)  # a size no checkpoint was signed at: store its right edge now
+        found = read(ranges)
+        if len(found) != len(set(ranges)):
+            raise TreeError(f"the stored tree cannot prove at size {size}")
+    return [found[r] for r in ranges]
+
+
+def inclusion_proof(index: int, size: int) -> list[bytes]:
+    """RFC 9162 inclusion proof of leaf `index` (entry seq index + 1) in the tree of `size`."""
+    return _proof(merkle.inclusion_ranges(index, size), size)
+
+
+def consistency_proof(old: int, new: int) -> list[bytes]:
+    """RFC 9162 consistency proof from the tree of size `old` to the tree of size `new`."""
+    return _proof(merkle.consistency_ranges(old, new), new)
