@@ -101,7 +101,12 @@ def extend(first_seq: int, entry_hashes: list[str]) -> None:
     if stored < first_seq:
         catch_up(upto=first_seq)
     elif stored > first_seq:
-        raise TreeError(f"the stored tree has {stored} leaves but the log had {first_seq}")
+        # Entries were cut behind the drain's back. Recording must not stop: the chain goes
+        # on, the tree waits, and verification and the witnesses report the cut.
+        log.error("AUDIT ALERT: the Merkle tree holds %d leaves but the log only %d entries: "
+                  "the log was cut; the tree is not extended until a new epoch starts",
+                  stored, first_seq)
+        return
     compact = merkle.CompactRange(first_seq, _border(first_seq))
     rows = []
     for digest in entry_hashes:

@@ -45,3 +45,6 @@ class VerificationSerializer(serializers.Serializer):
     entries_checked = serializers.IntegerField()
     first_bad_seq = serializers.IntegerField(allow_null=True)
     reason = serializers.CharField(allow_blank=True)
+    # The witnessed log (audit.witnessed_verify): tree size and root, checkpoint note, status
+    # (witnessed / failing / unwitnessed), quorum and each witness's view.
+    witnessing = serializers.JSONField(required=False)

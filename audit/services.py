@@ -17,7 +17,7 @@ from django.core.cache import cache, caches
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from audit import chain, context, merkle_store
+from audit import chain, context, merkle_store, witnessed_verify
 from audit.actions import ACTIONS, Outcome
 from audit.models import AuditCheckpoint, AuditEntry, OutboxEvent
 from workinggroup.keyring import get_keyring
@@ -471,6 +471,8 @@ def chain_verify(*, actor, progress=None, jobs: int = 1):
     from audit import selectors
 
     result = selectors.verify_chain(progress=progress, jobs=jobs)
+    # The witnessed log: the Merkle tree, the checkpoint note and the witnesses' quorum.
+    result = witnessed_verify.verify_witnessed(result)
     if not result.ok:
         _alert_broken(result, "full verification")
     record(

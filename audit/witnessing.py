@@ -30,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit import merkle_store, notes
+from audit.models import AuditEntry
 from audit.witnessed_models import CheckpointNote, Cosignature, Epoch, WitnessStatus
 from workinggroup.keyring import get_keyring
 
@@ -94,7 +95,8 @@ def log_verifiers(origin: str) -> list[notes.Verifier]:
 def sign_checkpoint(size: int | None = None) -> CheckpointNote | None:
     """The signed note of the tree at `size` (default: the stored tree's size), made once."""
     origin = current_origin()
-    size = merkle_store.tree_size() if size is None else size
+    if size is None:  # the tree's size, unless entries were cut behind it (never sign those)
+        size = min(merkle_store.tree_size(), _log_size())
     if size == 0:
         return None
     existing = CheckpointNote.objects.filter(origin=origin, size=size).first()
@@ -110,6 +112,10 @@ def sign_checkpoint(size: int | None = None) -> CheckpointNote | None:
                                                  note=text)
     except IntegrityError:  # another worker signed the same size first
         return CheckpointNote.objects.get(origin=origin, size=size)
+
+
+def _log_size() -> int:
+    return AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
 
 
 def after_extend(before: int, after: int) -> None:
