@@ -70,7 +70,7 @@ class Verifier:
 def parse_vkey(text: str) -> Verifier:
     """Parse and check a vkey; NoteError names what is wrong."""
     try:
-        name, hex_id, encoded = text.strip().split("+")
+        name, hex_id, encoded = text.strip().split("+", 2)
         raw = base64.b64decode(encoded, validate=True)
         wanted = bytes.fromhex(hex_id)
     except (ValueError, binascii.Error):

@@ -125,6 +125,9 @@ class Witness:
         except notes.NoteError as exc:
             raise Refused(400, f"malformed checkpoint: {exc}") from None
         keys = self.logs.get(checkpoint.origin)
+        if not keys:  # trusted since this process started (run_witness --trust-log ... --no-serve)?
+            self.logs = self._read_json("logs.json")
+            keys = self.logs.get(checkpoint.origin)
         if not keys:
             raise Refused(404, f"unknown log origin {checkpoint.origin!r}")
         if not any(notes.note_signed_by(body, signatures, notes.parse_vkey(k)) for k in keys):
@@ -255,7 +258,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--trust-log", action="append", default=[], metavar="VKEY",
                         help="accept checkpoints of this log key (its name is the origin)")
     parser.add_argument("--print-vkey", action="store_true",
-                        help="print the witness's verifier key and exit")
+                        help="print the witness's verifier key (and serve unless --no-serve)")
+    parser.add_argument("--no-serve", action="store_true",
+                        help="only create the key and record --trust-log keys, then exit")
 
 
 def run(options) -> int:
@@ -264,7 +269,8 @@ def run(options) -> int:
     for log_vkey in options.trust_log:
         log.info("trusting log %s", witness.trust_log(log_vkey))
     if options.print_vkey:
-        print(witness.vkey)
+        print(witness.vkey, flush=True)
+    if options.no_serve:
         return 0
     server = serve(witness, options.host, options.port)
     print(f"witness {witness.name} on http://{options.host}:{server.server_port}/ "

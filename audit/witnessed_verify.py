@@ -88,7 +88,8 @@ def _witness_view(witness, origin, status, text) -> tuple[WitnessView, notes.Che
     if status == 0:
         return WitnessView(witness.name, "unreachable", detail=f"unreachable: {text}"), None
     if status == 404:
-        return WitnessView(witness.name, "none", detail="has cosigned nothing for this origin"), None
+        view = WitnessView(witness.name, "none", detail="has cosigned nothing for this origin")
+        return view, None
     if status != 200:
         return WitnessView(witness.name, "unreachable", detail=f"answered {status}"), None
     try:
@@ -125,7 +126,8 @@ def verify_witnessed(chain_result) -> WitnessedVerification:
     history = dict(CheckpointNote.objects.filter(origin=origin).values_list("size", "root"))
     sizes = set(history) | {cp.size for _v, cp in views if cp}
     size, roots = _tree_roots(sizes)
-    problems: list[tuple[int | None, str]] = []
+    problems: list[tuple[int | None, str]] = []  # the log's own evidence
+    witnessed: list[tuple[int | None, str]] = []  # the witnesses' (named first at a tie)
 
     def last_good_before(limit: int) -> int:
         """Entries up to the largest signed size below `limit` whose root still matches."""
@@ -174,7 +176,7 @@ def verify_witnessed(chain_result) -> WitnessedVerification:
     conflicts = [v for v in checked if v.state == "conflict"]
     if ahead:
         worst = max(ahead, key=lambda v: v.size)
-        problems.append((size + 1, f"entries from #{size + 1} are missing: witness "
+        witnessed.append((size + 1, f"entries from #{size + 1} are missing: witness "
                                    f"{worst.name} cosigned size {worst.size} but the log has "
                                    f"{size} entries (the witnesses' cosigned size exceeds "
                                    "the log's: cut or rolled back)"))
@@ -190,13 +192,14 @@ def verify_witnessed(chain_result) -> WitnessedVerification:
         else:
             reason = (f"the first {first.size} entries differ from the tree witness "
                       f"{first.name} cosigned (rewritten history)")
-        problems.append((last_good_before(first.size) + 1, reason))
+        witnessed.append((last_good_before(first.size) + 1, reason))
     if witnesses and len(consistent) < quorum:
         missing = "; ".join(f"{v.name}: {v.detail}" for v in checked if v.state != "consistent")
-        problems.append((None, f"only {len(consistent)} of {len(witnesses)} witnesses cosigned "
+        witnessed.append((None, f"only {len(consistent)} of {len(witnesses)} witnesses cosigned "
                                f"a checkpoint consistent with the log (quorum {quorum}): "
                                f"{missing}"))
 
+    problems = witnessed + problems
     summary = {
         "origin": origin,
         "tree_size": size,
