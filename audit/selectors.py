@@ -17,7 +17,7 @@ from psycopg.types.string import ByteaBinaryLoader
 
 from audit import chain, triggers
 from audit.models import AuditCheckpoint, AuditEntry
-from workinggroup.keyring import get_keyring
+from core.keyring import get_keyring
 
 VIEW_PERMISSION = "audit.view_auditentry"
 CHUNK_SIZE = 10_000
@@ -38,14 +38,25 @@ def can_read_audit(user) -> bool:
 
 
 def entries_visible_to(user) -> QuerySet:
-    """The one gate for audit entries: oversight sees all; a country auditor sees entries whose
-    actor or case belongs to their country; everyone else nothing."""
+    """The one gate for audit entries: oversight sees all; a country auditor sees the entries
+    that list their country among their readers; everyone else nothing.
+
+    Readers are always among the entry's actor and case countries (audit/visibility.py), so
+    the indexed test on those two columns comes first. Entries chained before readers existed
+    (NULL) name a case only to its owner's auditors: whether the actor's country could see
+    that case then is not recorded, so it is assumed it could not.
+    """
     entries = AuditEntry.objects.all()
     if not can_read_audit(user):
         return entries.none()
     if user.oversight:
         return entries
-    return entries.filter(Q(actor_country=user.country_id) | Q(case_country=user.country_id))
+    code = user.country_id
+    legacy = Q(readers__isnull=True) & (Q(case_country=code) | Q(case_id=""))
+    return entries.filter(
+        Q(actor_country=code) | Q(case_country=code),
+        Q(readers__contains=code) | legacy,
+    )
 
 
 # --- Chain rows, streamed -------------------------------------------------------------------

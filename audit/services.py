@@ -17,11 +17,11 @@ from django.core.cache import cache, caches
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from audit import chain, context, merkle_store, witnessed_verify
+from audit import chain, context, merkle_store, visibility, witnessed_verify
 from audit.actions import ACTIONS, Outcome
 from audit.models import AuditCheckpoint, AuditEntry, OutboxEvent
-from workinggroup.keyring import get_keyring
-from workinggroup.redis import kept_client
+from core.keyring import get_keyring
+from core.redis import kept_client
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,8 @@ DRAIN_LOCK_KEY = 0x5747584155  # "WGXAU": the single-writer advisory lock of the
 DRAIN_PENDING_KEY = "audit:drain-pending"
 DRAIN_PENDING_SECONDS = 30
 DEFAULT_BATCH_SIZE = 2000
-ENTRY_COLUMNS = (*chain.FIELDS, "body", "hash")  # a chained row, in the order the drain builds it
+# A chained row, in the order the drain builds it.
+ENTRY_COLUMNS = (*chain.FIELDS, chain.READERS, "body", "hash")
 
 DRAIN_COALESCE_SECONDS = 0.25  # a queued drain starts this much later, to drain a batch
 TRIGGER_GATHER_SECONDS = 0.05  # commits of a process gather this long into one request
@@ -133,10 +134,13 @@ def record(action, actor=None, target=None, outcome=Outcome.SUCCESS, case=None, 
     }
     event = {name: _text(value, _MAX_LENGTHS[name]) for name, value in event.items()}
     event["details"] = _jsonable(details)
+    # One entry, or two when the event names a case the actor's country cannot see.
+    events = visibility.split(event, case, context.current_route())
     # Every audited request pays for this insert: one fixed SQL statement, not a model save.
     occurred_at = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        cursor.execute(_outbox_insert(), [occurred_at, orjson.dumps(event).decode()])
+        for one in events:
+            cursor.execute(_outbox_insert(), [occurred_at, orjson.dumps(one).decode()])
     transaction.on_commit(trigger_drain, robust=True)
 
 
@@ -370,9 +374,13 @@ def _drain_batch(batch_size: int, fail_after_append: bool = False) -> int:
                 "details": get("details") or {},
                 "prev_hash": prev_hash,
             }
+            readers = get("readers")  # absent only in events recorded before readers existed
+            if readers is not None:
+                entry["readers"] = visibility.decode(readers)
             body = chain.canonical_json(entry)
             entry_hash = chain.body_hash(prev_hash, body)
             entry["occurred_at"], entry["recorded_at"] = occurred_at, recorded_at
+            entry["readers"] = readers
             rows.append((*entry.values(), body.decode(), entry_hash))
             prev_hash = entry_hash
         _append_entries(rows)

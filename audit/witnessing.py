@@ -32,7 +32,7 @@ from django.utils import timezone
 from audit import merkle_store, notes
 from audit.models import AuditEntry
 from audit.witnessed_models import CheckpointNote, Cosignature, Epoch, WitnessStatus
-from workinggroup.keyring import get_keyring
+from core.keyring import get_keyring
 
 log = logging.getLogger(__name__)
 

@@ -33,6 +33,23 @@ def a_case(country: str):
 
 
 @pytest.fixture
+def stand_ins_shared(monkeypatch):
+    """Every country sees the `a_case` stand-ins (as if shared with all), so an event naming
+    one is recorded once, readable by the actor's and the case's countries; real cases still
+    get the cases app's answer."""
+    from audit import visibility
+
+    real = list(visibility._question)
+
+    def question(case, country):
+        if isinstance(case, SimpleNamespace):
+            return True
+        return bool(real) and real[0](case, country)
+
+    monkeypatch.setattr(visibility, "_question", [question])
+
+
+@pytest.fixture
 def record_events():
     """record_events(n, **details) -> n committed events (each its own transaction)."""
 

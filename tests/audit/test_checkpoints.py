@@ -41,7 +41,7 @@ def test_a_checkpoint_signs_seq_and_head_hash_with_the_keyring_key(db, drain, se
     drain()
     [cp] = AuditCheckpoint.objects.all()
     head = AuditEntry.objects.get(seq=5)
-    from workinggroup.keyring import get_keyring
+    from core.keyring import get_keyring
 
     key_id, _ = get_keyring().audit_signing_key()
     public = Ed25519PublicKey.from_public_bytes(get_keyring().audit_public_keys()[key_id])
@@ -96,7 +96,7 @@ def test_the_api_serves_checkpoints_and_public_keys(db, drain, api, mx_auditor, 
 
 
 def test_no_private_key_material_is_served(db, api, oversight_auditor):
-    from workinggroup.keyring import get_keyring
+    from core.keyring import get_keyring
 
     _, private = get_keyring().audit_signing_key()
     from cryptography.hazmat.primitives import serialization

@@ -11,7 +11,7 @@ URL = "/api/v1/audit/entries/"
 
 
 @pytest.fixture
-def holdings(db, drain, us_investigator, mx_investigator, gt_investigator):
+def holdings(db, drain, stand_ins_shared, us_investigator, mx_investigator, gt_investigator):
     """One entry per (actor country, case country) pair, and an administrator's entry."""
     cases = {cc: a_case(cc) for cc in ("US", "MX", "GT")}
     for actor in (us_investigator, mx_investigator, gt_investigator):

@@ -16,7 +16,7 @@ URL = "/api/v1/audit/export/"
 
 
 @pytest.fixture
-def chained(db, drain, us_investigator, mx_investigator):
+def chained(db, drain, stand_ins_shared, us_investigator, mx_investigator):
     for i in range(30):
         actor = us_investigator if i % 2 else mx_investigator
         case = a_case("GT" if i % 3 else "US")

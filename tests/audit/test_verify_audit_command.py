@@ -258,9 +258,9 @@ def test_an_appended_entry_that_names_another_predecessor_breaks_the_link(ten_en
     sql(
         "INSERT INTO audit_auditentry (seq, occurred_at, recorded_at, actor, actor_country, "
         "action, target_type, target_id, case_id, case_country, outcome, ip, request_id, "
-        "details, prev_hash, body, hash) SELECT 11, occurred_at, recorded_at, actor, "
+        "details, prev_hash, readers, body, hash) SELECT 11, occurred_at, recorded_at, actor, "
         "actor_country, action, target_type, target_id, case_id, case_country, outcome, ip, "
-        "request_id, details, %s, %s, %s FROM audit_auditentry WHERE seq = 10",
+        "request_id, details, %s, readers, %s, %s FROM audit_auditentry WHERE seq = 10",
         ["f" * 64, body.decode(), chain.body_hash(head.hash, body)],
     )
 

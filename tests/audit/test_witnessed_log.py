@@ -298,7 +298,7 @@ def test_probe_a_fork_shown_to_two_witnesses(postgres, witnesses):
     other = real[:20] + [merkle.leaf_hash(b"forged %d" % i) for i in range(5)]
     origin = witnessing.current_origin()
     body = notes.checkpoint_body(origin, 25, merkle.root_from_leaves(other))
-    from workinggroup.keyring import get_keyring
+    from core.keyring import get_keyring
 
     forged_note = notes.sign_note(body, origin, get_keyring().audit_signing_key()[1])
     proof = [merkle.root_from_leaves(other[s:e]) for s, e in merkle.consistency_ranges(20, 25)]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0003_entry_body'),
+        ('audit', '0004_entry_readers'),
     ]
 
     operations = [
