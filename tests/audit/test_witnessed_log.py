@@ -203,14 +203,15 @@ def _rechain(entries):
         data = dict(data, seq=seq, prev_hash=prev)
         body = chain.canonical_json(data)
         digest = chain.body_hash(prev, body)
+        readers = ",".join(data["readers"]) if "readers" in data else None
         sql("INSERT INTO audit_auditentry (seq, occurred_at, recorded_at, actor, actor_country,"
             " action, target_type, target_id, case_id, case_country, outcome, ip, request_id,"
-            " details, prev_hash, body, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-            " %s, %s, %s, %s, %s, %s, %s)",
+            " details, prev_hash, body, hash, readers) VALUES (%s, %s, %s, %s, %s, %s, %s, %s,"
+            " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [seq, data["occurred_at"], data["recorded_at"], data["actor"], data["actor_country"],
              data["action"], data["target_type"], data["target_id"], data["case_id"],
              data["case_country"], data["outcome"], data["ip"], data["request_id"],
-             orjson_dumps(data["details"]), prev, body.decode(), digest])
+             orjson_dumps(data["details"]), prev, body.decode(), digest, readers])
         prev = digest
     sql("DELETE FROM audit_cosignature")
     sql("DELETE FROM audit_checkpointnote")
