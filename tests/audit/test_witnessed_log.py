@@ -443,3 +443,46 @@ def test_inclusion_and_consistency_proofs_for_auditors(witnesses, api, oversight
     assert client.get("/api/v1/audit/proofs/inclusion/", {"seq": "x"}).status_code == 400
     # A country auditor gets no proof of an entry they may not see.
     assert api(us_auditor).get("/api/v1/audit/proofs/inclusion/", {"seq": 5}).status_code == 404
+
+
+def test_an_export_with_its_proof_bundle_verifies_offline(witnesses, api, oversight_auditor,
+                                                         tmp_path):
+    import json
+
+    from tests.audit import standalone
+
+    grow(14)
+    witnessing.witness_checkpoint()
+    grow(2)  # newer than the checkpoint: not covered yet
+    client = api(oversight_auditor)
+    export = tmp_path / "audit.jsonl"
+    export.write_bytes(b"".join(client.get("/api/v1/audit/export/").streaming_content))
+    bundle = client.get("/api/v1/audit/proof-bundle/").json()
+    (tmp_path / "bundle.json").write_text(json.dumps(bundle))
+    vkeys = [w["vkey"] for w in witnessing.settings.WG_WITNESSES]
+    done = standalone.run("verify_bundle.py", tmp_path / "bundle.json", export, *vkeys,
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert done.stdout.startswith(f"OK: 14 entries in {witnessing.current_origin()} @14, "
+                                  "cosigned by us-witness, gt-witness, mx-witness; ")
+
+    # An entry rewritten and re-hashed in the export (so it still verifies on its own).
+    lines = export.read_text().splitlines()
+    entry = json.loads(lines[4])
+    entry.pop("hash")
+    entry["actor"] = "mallory"
+    canonical = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    entry["hash"] = __import__("hashlib").sha256(
+        (entry["prev_hash"] + canonical).encode()).hexdigest()
+    lines[4] = json.dumps(entry, sort_keys=True)
+    forged = tmp_path / "forged.jsonl"
+    forged.write_text("\n".join(lines) + "\n")
+    done = standalone.run("verify_bundle.py", tmp_path / "bundle.json", forged, *vkeys,
+                          cwd=tmp_path)
+    assert done.returncode == 1 and "BROKEN: #5 is not in the witnessed log" in done.stderr
+
+    # Keys the auditor does not trust count for nothing.
+    other = WitnessProcess("us-witness", tmp_path / "impostor").trust(witnessing.log_vkey())
+    done = standalone.run("verify_bundle.py", tmp_path / "bundle.json", export, other,
+                          cwd=tmp_path)
+    assert done.returncode == 1 and "BROKEN: 0 cosignature(s)" in done.stderr
