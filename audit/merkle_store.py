@@ -13,12 +13,13 @@ import logging
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import Max
 
 from audit import merkle
+from audit.witnessed_models import MerkleNode
 
 log = logging.getLogger(__name__)
 
-TABLE = "audit_merklenode"
 CHUNK = 10_000
 
 
@@ -38,26 +39,18 @@ class TreeError(Exception):
 
 def tree_size() -> int:
     """Leaves stored: the last leaf is the complete range with the largest start."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT MAX(start) FROM {TABLE}")  # noqa: S608 - a constant name
-        (last,) = cursor.fetchone()
+    last = MerkleNode.objects.aggregate(last=Max("start"))["last"]
     return 0 if last is None else last + 1
 
 
 def read(ranges) -> dict[tuple[int, int], bytes]:
-    """The stored hashes of these leaf ranges, one query; missing ranges are left out."""
+    """The stored hashes of these leaf ranges (one query a 500); missing ones are left out."""
     ranges = list(dict.fromkeys(ranges))
-    if not ranges:
-        return {}
     found = {}
     for offset in range(0, len(ranges), 500):
-        part = ranges[offset: offset + 500]
-        where = " OR ".join(["(start = %s AND stop = %s)"] * len(part))
-        params = [value for pair in part for value in pair]
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT start, stop, hash FROM {TABLE} WHERE {where}", params)  # noqa: S608
-            for start, stop, digest in cursor.fetchall():
-                found[(start, stop)] = bytes(digest)
+        rows = MerkleNode.objects.filter(pk__in=ranges[offset: offset + 500])
+        for start, stop, digest in rows.values_list("start", "stop", "hash"):
+            found[(start, stop)] = bytes(digest)
     reads.hashes += len(found)
     return found
 
@@ -72,15 +65,20 @@ def write(rows: list[tuple[int, int, bytes]], *, fresh: bool = False) -> None:
         return
     if fresh and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            with cursor.cursor.copy(f"COPY {TABLE} (start, stop, hash) FROM STDIN") as copy:
+            with cursor.cursor.copy("COPY audit_merklenode (start, stop, hash) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
         return
-    conflict = "ON CONFLICT DO NOTHING"
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {TABLE} (start, stop, hash) VALUES (%s, %s, %s) {conflict}", rows  # noqa: S608
-        )
+    if fresh:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO audit_merklenode (start, stop, hash) VALUES (%s, %s, %s)", rows
+            )
+        return
+    MerkleNode.objects.bulk_create(
+        [MerkleNode(start=start, stop=stop, hash=digest) for start, stop, digest in rows],
+        ignore_conflicts=True, batch_size=2000,
+    )
 
 
 def _border(size: int) -> list[bytes]:

@@ -282,7 +282,7 @@ def drain_alone(count):
     with psycopg.connect(os.environ["DATABASE_URL"]) as conn, _setup.Timer() as bulk:
         with conn.cursor() as cursor:
             cursor.executemany(
-                f"INSERT INTO bench_bulk ({columns}) VALUES ({', '.join(['%s'] * 17)})", rows
+                f"INSERT INTO bench_bulk ({columns}) VALUES ({', '.join(['%s'] * len(services.ENTRY_COLUMNS))})", rows
             )
         conn.commit()
     return drain_rate, count / bulk.seconds

@@ -136,8 +136,10 @@ def test_corrupted_consistency_proofs_are_refused(size1, size2, proof):
         (size1, size2 // 2, root1, root2, proof), (size1, size2, wrong, root2, proof),
         (size1, size2, root1, wrong, proof), (size1, size2, root2, root1, proof),
         (size1, size2, root1, root2, []), (size1, size2, root1, root2, [*proof, root1]),
-        (size1, size2, root1, root2, [*proof, root2]), (size1, size2, root1, root2, [*proof, b""]),
-        (size1, size2, root1, root2, [root1, *proof]), (size1, size2, root1, root2, [root2, *proof]),
+        (size1, size2, root1, root2, [*proof, root2]),
+        (size1, size2, root1, root2, [*proof, b""]),
+        (size1, size2, root1, root2, [root1, *proof]),
+        (size1, size2, root1, root2, [root2, *proof]),
         (size1, size2, root1, root2, [proof[0], *proof]), (size1, size2, root1, root2, proof[:-1]),
     ]
     for i in range(len(proof)):

@@ -115,19 +115,21 @@ def test_every_refusal_of_the_spec(witness):
     stranger.grow(2)
     assert witness.post(request(0, [], stranger.note(2)))[0] == 404
     # 403: the right origin, signed by another key.
-    assert witness.post(request(4, log.proof(4, 8), log.note(8, Ed25519PrivateKey.generate())))[0] == 403
+    impostor = Ed25519PrivateKey.generate()
+    assert witness.post(request(4, log.proof(4, 8), log.note(8, impostor)))[0] == 403
     # 400: malformed, or the old size beyond the checkpoint.
     assert witness.post(b"old x\n\n" + log.note(8).encode())[0] == 400
     assert witness.post(b"old 4\nnot base64!\n\n" + log.note(8).encode())[0] == 400
     assert witness.post(request(9, [], log.note(8)))[0] == 400
     # 409: not the size it cosigned, with its size as text/x.tlog.size.
-    assert witness.post(request(2, log.proof(2, 8), log.note(8))) == (409, "text/x.tlog.size", "4\n")
+    conflict = (409, "text/x.tlog.size", "4\n")
+    assert witness.post(request(2, log.proof(2, 8), log.note(8))) == conflict
     # 422: a consistency proof that does not verify (another history of the first 4).
     forked = Log(log.key)
     forked.grow(8, tag=b"forged")
     assert witness.post(request(4, forked.proof(4, 8), forked.note(8)))[0] == 422
     # 409: the same size with another root hash.
-    assert witness.post(request(4, [], forked.note(4))) == (409, "text/x.tlog.size", "4\n")
+    assert witness.post(request(4, [], forked.note(4))) == conflict
     # Nothing refused changed the state.
     assert witness.latest(ORIGIN)["size"] == 4
     assert witness.post(request(4, log.proof(4, 8), log.note(8)))[0] == 200
