@@ -279,11 +279,10 @@ def drain_alone(count):
     assert len(rows) == count
     import psycopg  # the strongest plain baseline: psycopg alone, pipelined executemany
 
+    slots = ", ".join(["%s"] * len(services.ENTRY_COLUMNS))
     with psycopg.connect(os.environ["DATABASE_URL"]) as conn, _setup.Timer() as bulk:
         with conn.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO bench_bulk ({columns}) VALUES ({', '.join(['%s'] * len(services.ENTRY_COLUMNS))})", rows
-            )
+            cursor.executemany(f"INSERT INTO bench_bulk ({columns}) VALUES ({slots})", rows)
         conn.commit()
     return drain_rate, count / bulk.seconds
 
