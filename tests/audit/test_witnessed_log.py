@@ -486,3 +486,56 @@ def test_an_export_with_its_proof_bundle_verifies_offline(witnesses, api, oversi
     done = standalone.run("verify_bundle.py", tmp_path / "bundle.json", export, other,
                           cwd=tmp_path)
     assert done.returncode == 1 and "BROKEN: 0 cosignature(s)" in done.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signing_and_submitting_take_no_lock_the_drain_waits_on(postgres, settings):
+    """A drain holding its lock does not stop signing; a witness that hangs does not stop
+    the drain."""
+    import threading
+
+    import psycopg
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from django.db import connection
+
+    from audit.services import DRAIN_LOCK_KEY
+
+    settings.AUDIT_NOTE_EVERY = 0
+    hanging = socket.socket()
+    hanging.bind(("127.0.0.1", 0))
+    hanging.listen(8)  # accepts connections and never answers
+    vkey = notes.vkey("slow-witness", notes.SIG_COSIGNATURE_V1,
+                      notes.public_bytes(Ed25519PrivateKey.generate()))
+    settings.WG_WITNESSES = [{"name": "slow-witness", "vkey": vkey,
+                              "url": f"http://127.0.0.1:{hanging.getsockname()[1]}"}]
+    settings.WG_WITNESS_QUORUM, settings.WG_WITNESS_TIMEOUT_SECONDS = 1, 4
+    try:
+        grow(10)
+        params = connection.get_connection_params()
+        with psycopg.connect(**{k: v for k, v in params.items() if k != "cursor_factory"},
+                             autocommit=True) as other:
+            other.execute("SELECT pg_advisory_lock(%s)", [DRAIN_LOCK_KEY])  # a drain mid-batch
+            started = time.monotonic()
+            assert witnessing.sign_checkpoint().size == 10
+            assert time.monotonic() - started < 3
+            other.execute("SELECT pg_advisory_unlock(%s)", [DRAIN_LOCK_KEY])
+
+        grow(3)
+        def submit():
+            try:
+                witnessing.witness_checkpoint()
+            finally:
+                connection.close()  # this thread's own connection
+
+        submitting = threading.Thread(target=submit)
+        submitting.start()
+        deadline = time.monotonic() + 10
+        while not CheckpointNote.objects.filter(size=13).exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        started = time.monotonic()
+        assert grow(5) == 18  # the drain runs while the submission waits on the witness
+        assert time.monotonic() - started < 3 and submitting.is_alive()
+        submitting.join(timeout=15)
+        assert WitnessStatus.objects.get(witness="slow-witness").detail.startswith("unreachable")
+    finally:
+        hanging.close()
