@@ -26,6 +26,7 @@ from audit import merkle, merkle_store, notes, witnessing
 from audit.witnessed_models import CheckpointNote
 
 CHUNK = 20_000
+HISTORY_NOTES = 5_000
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,9 @@ def verify_witnessed(chain_result) -> WitnessedVerification:
     views = [_witness_view(w, origin, *answer) for w, answer in zip(witnesses, answers,
                                                                       strict=True)]
     note = CheckpointNote.objects.filter(origin=origin).order_by("-size").first()
-    history = dict(CheckpointNote.objects.filter(origin=origin).values_list("size", "root"))
+    # The newest notes name where a rewrite starts (older ones only narrow it further).
+    history = dict(CheckpointNote.objects.filter(origin=origin).order_by("-size")
+                   .values_list("size", "root")[:HISTORY_NOTES])
     sizes = set(history) | {cp.size for _v, cp in views if cp}
     size, roots = _tree_roots(sizes)
     problems: list[tuple[int | None, str]] = []  # the log's own evidence
