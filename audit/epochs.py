@@ -10,7 +10,7 @@ itself. Each country's witness operator then trusts the new origin deliberately.
 from django.db import transaction
 
 import audit
-from audit import merkle_store, notes, services, witnessing
+from audit import drain, merkle_store, notes, witnessing
 from audit.models import AuditEntry
 from audit.witnessed_models import Epoch
 
@@ -52,7 +52,7 @@ def start_new_epoch(*, reason: str) -> Epoch:
             restored_size=merkle_store.tree_size(),
             last_witnessed_size=max(sizes, default=0), last_witnessed=witnessed,
         )
-    services.drain_outbox()  # the restore's entry is the first one the new epoch signs
+    drain.drain_outbox()  # the restore's entry is the first one the new epoch signs
     seq = (AuditEntry.objects.filter(action="audit.epoch_started")
            .order_by("-seq").values_list("seq", flat=True).first())
     with transaction.atomic():

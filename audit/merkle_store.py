@@ -12,7 +12,9 @@ that size is exactly one stored row: a proof reads at most ceil(log2 n) + 1 of t
 import logging
 from dataclasses import dataclass
 
-from django.db import connection
+from celery import current_app
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Max
 
 from audit import merkle
@@ -21,6 +23,7 @@ from audit.witnessed_models import MerkleNode
 log = logging.getLogger(__name__)
 
 CHUNK = 10_000
+NOTE_TASK = "audit.witness_checkpoint"  # audit/tasks.py
 
 
 @dataclass
@@ -110,9 +113,18 @@ def extend(first_seq: int, entry_hashes: list[str]) -> None:
     for digest in entry_hashes:
         rows.extend(compact.append(merkle.leaf_hash(bytes.fromhex(digest))))
     write(rows, fresh=True)
-    from audit import witnessing  # above this module: it signs what the tree holds
+    every = settings.AUDIT_NOTE_EVERY
+    if every > 0 and compact.size // every > first_seq // every:
+        transaction.on_commit(_queue_note, robust=True)
 
-    witnessing.after_extend(first_seq, compact.size)
+
+def _queue_note() -> None:
+    """After the drain commits a batch that crossed AUDIT_NOTE_EVERY entries: sign and submit
+    a note (audit.witness_checkpoint, by name: the task module imports this one)."""
+    try:
+        current_app.tasks[NOTE_TASK].delay()
+    except Exception as exc:  # beat signs within a minute
+        log.warning("could not queue the checkpoint note (%s); beat will sign it", exc)
 
 
 def catch_up(upto: int | None = None, progress=None) -> int:

@@ -7,7 +7,7 @@ import base64
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
-from audit import merkle, merkle_store, witnessing
+from audit import merkle, merkle_store, notes, witnessing
 from audit.witnessed_models import CheckpointNote
 
 BUNDLE_FORMAT = "wgx-audit-proof-bundle-1"
@@ -109,7 +109,5 @@ def bundle(entries) -> dict:
 
 
 def _vkey(witness) -> str:
-    from audit import notes
-
     v = witness.verifier
     return notes.vkey(v.name, v.sig_type, v.public_key)

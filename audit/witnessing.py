@@ -29,8 +29,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from audit import merkle_store, notes
+from audit import context, merkle_store, notes
 from audit.models import AuditEntry
+from audit.recording import record
 from audit.witnessed_models import CheckpointNote, Cosignature, Epoch, WitnessStatus
 from core.keyring import get_keyring
 
@@ -116,22 +117,6 @@ def sign_checkpoint(size: int | None = None) -> CheckpointNote | None:
 
 def _log_size() -> int:
     return AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
-
-
-def after_extend(before: int, after: int) -> None:
-    """Called by the drain's tree extension: queue a note when the batch crossed N entries."""
-    every = settings.AUDIT_NOTE_EVERY
-    if every > 0 and after // every > before // every:
-        transaction.on_commit(_queue_witnessing, robust=True)
-
-
-def _queue_witnessing() -> None:
-    from audit.tasks import witness_checkpoint
-
-    try:
-        witness_checkpoint.delay()
-    except Exception as exc:  # the beat catches up within a minute
-        log.warning("could not queue the checkpoint note (%s); beat will sign it", exc)
 
 
 def witness_checkpoint() -> CheckpointNote | None:
@@ -276,9 +261,6 @@ ALARMS = {"ahead": "rollback", "conflict": "fork or rewrite", "unreachable": "fa
 
 def _record_status(witness, note, outcome) -> None:
     """Keep the witness's status for health; alert (log, audit entry) when it turns bad."""
-    import audit
-    from audit import context
-
     previous = WitnessStatus.objects.filter(witness=witness.name).first()
     ok = outcome.state == "ok"
     WitnessStatus.objects.update_or_create(
@@ -294,7 +276,7 @@ def _record_status(witness, note, outcome) -> None:
     if previous and not previous.ok and previous.detail.startswith(outcome.state + ":"):
         return  # the same failure as last time: alerted already
     with context.system_actor("task audit.witness_checkpoint"), transaction.atomic():
-        audit.record(
+        record(
             "audit.witness_failed", None, target=("audit.witness", witness.name),
             outcome="failure", witness=witness.name, alarm=ALARMS[outcome.state],
             state=outcome.state, origin=note.origin, checkpoint_size=note.size,

@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 import audit
-from audit import services
+from audit import checkpoints
 from audit.models import AuditEntry
 from tests.audit.conftest import a_case
 from tests.audit.standalone import run, script
@@ -84,7 +84,7 @@ def test_a_dropped_line_is_a_gap_the_standalone_verifier_reports(
 def test_checkpoints_verify_against_the_export_with_the_documented_script(
     chained, api, oversight_auditor, tmp_path
 ):
-    services.checkpoint_create()
+    checkpoints.checkpoint_create()
     client = api(oversight_auditor)
     _, body = export(client)
     (tmp_path / "audit.jsonl").write_bytes(body)
@@ -126,6 +126,25 @@ def test_the_export_is_json_lines_never_cached(chained, api, oversight_auditor):
     assert response["Content-Type"] == "application/x-ndjson"
     assert "no-store" in response["Cache-Control"]
     assert response["Content-Disposition"].startswith('attachment; filename="audit-')
+
+
+@pytest.mark.parametrize("accept", ["application/x-ndjson", "application/json", "*/*",
+                                    "text/html"])
+def test_the_export_answers_json_lines_whatever_the_accept_header(
+    chained, api, oversight_auditor, accept
+):
+    """It advertises application/x-ndjson: asking for exactly that was a 406."""
+    response = api(oversight_auditor).get(URL, HTTP_ACCEPT=accept)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/x-ndjson"
+    assert len(b"".join(response.streaming_content).splitlines()) == 30
+
+
+def test_a_bad_filter_of_an_ndjson_export_is_a_json_400(chained, api, oversight_auditor):
+    response = api(oversight_auditor).get(URL, {"country": "%s"},
+                                          HTTP_ACCEPT="application/x-ndjson")
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("country: ")
 
 
 def test_a_country_auditor_exports_only_their_countrys_entries(chained, api, gt_auditor, tmp_path):

@@ -227,3 +227,80 @@ def test_mx_auditor_no_longer_sees_the_us_case_behind_a_share_request_from_a_hit
     assert (us_view["case_id"], us_view["case_country"], us_view["readers"]) == (
         us_case, "US", ["US"])
     assert us_view["seq"] + 1 == mx_view["seq"]
+
+
+# --- The readers column: tied to the body; entries chained before it ------------------------
+
+
+@pytest.fixture
+def legacy_and_new(db, drain, us_investigator, mx_investigator, stand_ins_shared):
+    """Entries chained before readers existed (events without it, as the outbox held them at
+    the upgrade) beside new ones: an MX read of a US case, an MX sign-in, a US read."""
+    from audit.models import OutboxEvent
+    from tests.audit.conftest import a_case
+
+    us_case = a_case("US")
+    base = {"target_type": "", "target_id": "", "outcome": "success", "ip": "",
+            "request_id": "", "details": {}}
+    for actor, country, case_id, case_country, action in [
+        ("mx.investigator", "MX", str(us_case.pk), "US", "case.view"),
+        ("mx.investigator", "MX", "", "", "auth.login"),
+        ("us.investigator", "US", str(us_case.pk), "US", "case.view"),
+    ]:
+        OutboxEvent.objects.create(event={**base, "actor": actor, "actor_country": country,
+                                          "case_id": case_id, "case_country": case_country,
+                                          "action": action})
+    drain()
+    import audit
+
+    audit.record("case.view", mx_investigator, target=("cases.case", str(us_case.pk)),
+                 case=us_case)  # shared with everyone (stand_ins_shared): readers MX, US
+    drain()
+    return us_case
+
+
+def test_entries_chained_before_readers_show_a_partner_case_only_to_its_owner(
+    legacy_and_new, api, mx_auditor, us_auditor, oversight_auditor
+):
+    assert list(AuditEntry.objects.order_by("seq").values_list("readers", flat=True)) == [
+        None, None, None, "MX,US"]
+    mx = [(e["seq"], e.get("readers")) for e in listed(api(mx_auditor))]
+    assert mx[-2:] == [(4, ["MX", "US"]), (2, None)]  # newest first; not #1 (a US case)
+    assert {e["seq"] for e in listed(api(us_auditor))} >= {1, 3, 4}
+    assert {e["seq"] for e in listed(api(oversight_auditor))} >= {1, 2, 3, 4}
+
+
+def test_readers_are_in_the_hashed_body_and_the_export(legacy_and_new, api, oversight_auditor):
+    from audit import verification
+
+    lines = [e for e in exported(api(oversight_auditor)) if e["seq"] <= 4]
+    assert ["readers" in e for e in lines] == [False, False, False, True]
+    assert json.loads(AuditEntry.objects.get(seq=4).body)["readers"] == ["MX", "US"]
+    assert verification.verify_chain().ok
+
+
+def test_a_rewritten_readers_column_is_caught(legacy_and_new):
+    from audit import verification
+    from tests.audit.conftest import sql, triggers_lifted
+
+    with triggers_lifted():  # on PostgreSQL the constraint would refuse it outright
+        sql("UPDATE audit_auditentry SET readers = 'GT,MX,US' WHERE seq = 4")
+    result = verification.verify_chain()
+    assert (result.ok, result.first_bad_seq) == (False, 4)
+
+
+@pytest.mark.usefixtures("postgres")
+def test_on_postgresql_the_readers_column_cannot_drift_from_the_body(legacy_and_new):
+    from django.db import IntegrityError, connection, transaction
+
+    from audit import triggers
+    from tests.audit.conftest import sql
+
+    triggers.drop(connection)
+    for statement in ("UPDATE audit_auditentry SET readers = 'MX' WHERE seq = 4",
+                      "UPDATE audit_auditentry SET readers = 'MX' WHERE seq = 1",
+                      "UPDATE audit_auditentry SET readers = NULL WHERE seq = 4"):
+        with pytest.raises(IntegrityError, match="audit_entry_columns_match_body"):
+            with transaction.atomic():
+                sql(statement)
+    assert triggers.body_constraint_holds(connection)

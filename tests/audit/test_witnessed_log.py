@@ -85,7 +85,7 @@ def witnesses(db, tmp_path, settings):
 
 def grow(n):
     """n more chained entries."""
-    from audit.services import drain_outbox
+    from audit.drain import drain_outbox
 
     for i in range(n):
         audit.record("case.view", "alice", n=i)
@@ -498,7 +498,7 @@ def test_signing_and_submitting_take_no_lock_the_drain_waits_on(postgres, settin
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from django.db import connection
 
-    from audit.services import DRAIN_LOCK_KEY
+    from audit.writer import DRAIN_LOCK_KEY
 
     settings.AUDIT_NOTE_EVERY = 0
     hanging = socket.socket()
