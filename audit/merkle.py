@@ -217,7 +217,7 @@ class CompactRange:
         made = [(start, start + 1, leaf)]
         node, width = leaf, 1
         self.size += 1
-        while self.size % (width * 2) == 0 and self.border and len(self.border) > 0:
+        while self.size % (width * 2) == 0 and self.border:
             left = self.border.pop()
             node, width = node_hash(left, node), width * 2
             made.append((self.size - width, self.size, node))

@@ -286,7 +286,10 @@ def _record_status(witness, note, outcome) -> None:
 
 def health() -> tuple[bool, str]:
     """(healthy, text) for /healthz: fewer than the quorum of witnesses cosigning is unhealthy."""
-    witnesses = configured_witnesses()
+    try:
+        witnesses = configured_witnesses()
+    except ImproperlyConfigured as exc:  # the system check names it too
+        return False, f"error: {exc}"
     if not witnesses:
         return True, "unwitnessed (no WG_WITNESSES configured)"
     statuses = {s.witness: s for s in WitnessStatus.objects.filter(

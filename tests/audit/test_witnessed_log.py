@@ -540,3 +540,16 @@ def test_signing_and_submitting_take_no_lock_the_drain_waits_on(
         assert WitnessStatus.objects.get(witness="slow-witness").detail.startswith("unreachable")
     finally:
         hanging.close()
+
+
+def test_a_409_showing_the_witness_behind_resynchronises(witnesses, client):
+    grow(10)
+    witnessing.witness_checkpoint()
+    sql("DELETE FROM audit_cosignature WHERE witness = 'us-witness'")  # our record of it lost
+    grow(10)
+    # We offer us-witness a proof from 0; it answers 409 "10", we prove from 10 and it cosigns.
+    outcomes = witnessing.submit(witnessing.sign_checkpoint())
+    assert states(outcomes) == {name: "ok" for name in NAMES}
+    assert Cosignature.objects.filter(witness="us-witness", note__size=20).exists()
+    assert client.get("/healthz").json()["checks"]["audit_witnesses"] == (
+        "3 of 3 witnesses cosigning (quorum 2)")
