@@ -37,10 +37,6 @@ FILTER_PARAMETERS = [
     OpenApiParameter("since", OpenApiTypes.DATETIME, description="occurred_at >="),
     OpenApiParameter("until", OpenApiTypes.DATETIME, description="occurred_at <"),
 ]
-PAGING = [
-    OpenApiParameter("cursor", OpenApiTypes.STR),
-    OpenApiParameter("page_size", OpenApiTypes.INT),
-]
 
 
 class IsAuditor(permissions.BasePermission):
@@ -124,11 +120,11 @@ class EntryList(AuditAPIView):
     """Audit entries the caller may see, newest first, filtered, cursor-paginated."""
 
     allowed_parameters = (*FILTER_NAMES, *PAGING_PARAMETERS)
+    pagination_class = EntryCursor  # also tells the schema the answer is paginated
 
-    @extend_schema(parameters=FILTER_PARAMETERS + PAGING,
-                   responses=AuditEntrySerializer(many=True))
+    @extend_schema(parameters=FILTER_PARAMETERS, responses=AuditEntrySerializer(many=True))
     def get(self, request):
-        paginator = EntryCursor()
+        paginator = self.pagination_class()
         page = selectors.entries_page(
             request.user, request.query_params,
             lambda entries: paginator.paginate_queryset(entries, request, view=self),
@@ -166,10 +162,11 @@ class CheckpointList(AuditAPIView):
     """Signed checkpoints, oldest first, with the public keys and the exact signed message."""
 
     allowed_parameters = PAGING_PARAMETERS
+    pagination_class = CheckpointCursor
 
-    @extend_schema(parameters=PAGING, responses=AuditCheckpointSerializer(many=True))
+    @extend_schema(responses=AuditCheckpointSerializer(many=True))
     def get(self, request):
-        paginator = CheckpointCursor()
+        paginator = self.pagination_class()
         page, public_keys = selectors.checkpoints_page(
             request.user, request.query_params,
             lambda checkpoints: paginator.paginate_queryset(checkpoints, request, view=self),

@@ -68,6 +68,10 @@ def append_entries(rows: list[tuple]) -> None:
 
 
 def _drain_batch(batch_size: int, fail_after_append: bool = False) -> int:
+    """Chain one batch in one transaction under the writer's lock: take the oldest events,
+    hash each after the head, `append_entries` (the one append point: anything that must
+    follow every appended entry, in the same transaction, goes right after it), then sign
+    a checkpoint if the batch crossed a multiple of AUDIT_CHECKPOINT_EVERY."""
     with chain_writer():
         events = _take_events(batch_size)
         if not events:
