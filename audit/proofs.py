@@ -1,17 +1,27 @@
-"""Proofs for auditors: inclusion of an entry, consistency between checkpoints, and the proof
-bundle an export carries. Reads only; every hash comes from the stored tree (audit.merkle_store).
+"""The auditor's reads of the witnessed log, each gated and recorded here as the other audit
+reads are (audit/selectors.py): checkpoint notes, an entry's inclusion proof, a consistency
+proof between two sizes, and the proof bundle an export carries. Every hash of a proof comes
+from the stored tree (audit.merkle_store).
 """
 
 import base64
+from collections.abc import Callable, Mapping
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from audit import merkle, merkle_store, notes, witnessing
+from audit import merkle, merkle_store, notes, selectors, witnessing
+from audit.filters import applied_filters
+from audit.recording import record
 from audit.witnessed_models import CheckpointNote
 
 BUNDLE_FORMAT = "wgx-audit-proof-bundle-1"
 BUNDLE_MAX_ENTRIES = 100_000
+
+
+def _require_auditor(user) -> None:
+    if not selectors.can_read_audit(user):
+        raise PermissionDenied(selectors.NOT_AN_AUDITOR)
 
 
 def _b64(raw: bytes) -> str:
@@ -38,12 +48,31 @@ def _note_at(size: int) -> CheckpointNote | None:
     return CheckpointNote.objects.filter(origin=witnessing.current_origin(), size=size).first()
 
 
-def inclusion(visible_entries, *, seq: int, size: int | None = None) -> dict:
-    """The inclusion proof of entry `seq` in the tree of `size` (default: the latest note's).
+def notes_page(user, query: Mapping[str, str], paginate: Callable):
+    """(page of checkpoint notes oldest first, the keys and witnesses to check them with);
+    recorded as `audit.view` of the notes."""
+    _require_auditor(user)
+    page = paginate(CheckpointNote.objects.prefetch_related("cosignatures").order_by("id"))
+    record("audit.view", user, target=("audit", "notes"), cursor=bool(query.get("cursor")),
+           returned=len(page))
+    current = witnessing.current_origin()
+    origins = sorted({note.origin for note in page} | {current})
+    keys = {
+        "log_keys": {origin: witnessing.log_vkey(origin) for origin in origins},
+        "current_origin": current,
+        "witnesses": [{"name": w.name, "url": w.url, "vkey": _vkey(w)}
+                      for w in witnessing.configured_witnesses()],
+        "quorum": witnessing.quorum(),
+    }
+    return page, keys
 
-    The entry must be one the caller may see (404 otherwise, as for any unseen object).
-    """
-    entry = visible_entries.filter(seq=seq).values_list("seq", "hash").first()
+
+def inclusion(user, *, seq: int, size: int | None = None) -> dict:
+    """The inclusion proof of entry `seq` in the tree of `size` (default: the latest note's);
+    recorded as `audit.view`. The entry must be one the caller may see (404 otherwise)."""
+    _require_auditor(user)
+    visible = selectors.entries_visible_to(user)
+    entry = visible.filter(seq=seq).values_list("seq", "hash").first()
     if entry is None:
         raise Http404(f"no entry #{seq}")
     if size is None:
@@ -56,6 +85,8 @@ def inclusion(visible_entries, *, seq: int, size: int | None = None) -> dict:
         raise ValidationError({"size": f"must be from {seq} (the entry) to {tree} (the tree)"})
     leaf = merkle.leaf_hash(bytes.fromhex(entry[1]))
     note = _note_at(size)
+    record("audit.view", user, target=("audit", "proofs"), proof="inclusion", seq=seq,
+           tree_size=size)
     return {
         "seq": seq,
         "leaf_index": seq - 1,
@@ -67,12 +98,16 @@ def inclusion(visible_entries, *, seq: int, size: int | None = None) -> dict:
     }
 
 
-def consistency(*, old: int, new: int) -> dict:
-    """The consistency proof from the tree of size `old` to the tree of size `new`."""
+def consistency(user, *, old: int, new: int) -> dict:
+    """The consistency proof from the tree of size `old` to the tree of size `new`; recorded
+    as `audit.view`."""
+    _require_auditor(user)
     tree = merkle_store.tree_size()
     if not 0 <= old <= new <= tree:
         raise ValidationError({"old": f"need 0 <= old <= new <= {tree} (the tree's size)"})
     old_note, new_note = _note_at(old), _note_at(new)
+    record("audit.view", user, target=("audit", "proofs"), proof="consistency", old=old,
+           new=new)
     return {
         "old": old,
         "new": new,
@@ -82,9 +117,11 @@ def consistency(*, old: int, new: int) -> dict:
     }
 
 
-def bundle(entries) -> dict:
-    """What an export needs to be checked offline: the latest cosigned checkpoint, the keys,
-    and each exported entry's hash and inclusion proof in that checkpoint's tree."""
+def bundle(user, query: Mapping[str, str]) -> dict:
+    """What an export with these filters needs to be checked offline: the latest cosigned
+    checkpoint, the keys, and each entry's hash and inclusion proof in that checkpoint's tree;
+    recorded as `audit.export` of the proof bundle."""
+    entries = selectors.filtered_entries(user, query)
     note = latest_note()
     if note is None:
         raise ValidationError({"checkpoint": "no checkpoint note is signed yet"})
@@ -93,6 +130,8 @@ def bundle(entries) -> dict:
     if len(rows) > BUNDLE_MAX_ENTRIES:
         raise ValidationError({"since": f"more than {BUNDLE_MAX_ENTRIES} entries: narrow "
                                         "the filters (since/until)"})
+    record("audit.export", user, target=("audit", "proof-bundle"),
+           filters=applied_filters(query), entries=len(rows))
     return {
         "format": BUNDLE_FORMAT,
         "checkpoint": cosigned_note(note),
