@@ -111,7 +111,7 @@ def _drain_batch(batch_size: int, fail_after_append: bool = False) -> int:
             rows.append((*entry.values(), body.decode(), entry_hash))
             prev_hash = entry_hash
         append_entries(rows)
-        merkle_store.extend(first_seq, [row[-1] for row in rows])  # the witnessed log's tree
+        merkle_store.extend(first_seq, rows)  # the witnessed log's tree, same transaction
         if fail_after_append:  # test hook: a worker dying between append and commit
             raise RuntimeError("simulated worker death after append")
         every = settings.AUDIT_CHECKPOINT_EVERY

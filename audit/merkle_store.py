@@ -17,13 +17,14 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
 
-from audit import merkle
+from audit import chain, merkle
 from audit.witnessed_models import MerkleNode
 
 log = logging.getLogger(__name__)
 
 CHUNK = 10_000
 NOTE_TASK = "audit.witness_checkpoint"  # audit/tasks.py
+_PREV_HASH = chain.FIELDS.index("prev_hash")
 
 
 @dataclass
@@ -92,12 +93,44 @@ def _border(size: int) -> list[bytes]:
     return [found[r] for r in ranges]
 
 
-def extend(first_seq: int, entry_hashes: list[str]) -> None:
-    """Add the entries seq first_seq + 1 ... (hex hashes, in order) to the tree.
+# The border this process's last drain batch ended on, by its size and head hash: the next
+# batch of the same process usually starts there, and then needs no read. A head hash names
+# the whole history before it (the chain), so a restored or rewritten log never matches.
+_last_border: tuple[int, str, list[bytes]] | None = None
 
-    Called by the drain inside its transaction. A tree that is behind the log (never
-    backfilled) is caught up from the entries first, once.
+
+def extend(first_seq: int, rows: list[tuple]) -> None:
+    """Add a drain batch's entries, seq first_seq + 1 ..., to the tree.
+
+    `rows` are the drain's chained rows (audit.drain.ENTRY_COLUMNS: prev_hash among the
+    fields, the hash last). Called by the drain inside its transaction, after the append. A
+    tree that is behind the log (never backfilled) is caught up from the entries first, once.
     """
+    global _last_border
+    head_hash = rows[0][_PREV_HASH]
+    cached = _last_border
+    if cached is not None and cached[:2] == (first_seq, head_hash):
+        border = cached[2]
+    else:
+        border = _border_or_none(first_seq)
+        if border is None:
+            return
+    compact = merkle.CompactRange(first_seq, border)
+    nodes = []
+    for row in rows:
+        nodes.extend(compact.append(merkle.leaf_hash(bytes.fromhex(row[-1]))))
+    write(nodes, fresh=True)
+    # Kept now, used only by a batch starting at this exact head: if this transaction rolls
+    # back, no committed head ever has this hash (a retry chains other timestamps).
+    _last_border = (compact.size, rows[-1][-1], list(compact.border))
+    every = settings.AUDIT_NOTE_EVERY
+    if every > 0 and compact.size // every > first_seq // every:
+        transaction.on_commit(_queue_note, robust=True)
+
+
+def _border_or_none(first_seq: int) -> list[bytes] | None:
+    """The stored border at the log's size, caught up if the tree is behind; None (and an
+    alert) if the tree is ahead of the log."""
     stored = tree_size()
     if stored < first_seq:
         catch_up(upto=first_seq)
@@ -107,15 +140,8 @@ def extend(first_seq: int, entry_hashes: list[str]) -> None:
         log.error("AUDIT ALERT: the Merkle tree holds %d leaves but the log only %d entries: "
                   "the log was cut; the tree is not extended until a new epoch starts",
                   stored, first_seq)
-        return
-    compact = merkle.CompactRange(first_seq, _border(first_seq))
-    rows = []
-    for digest in entry_hashes:
-        rows.extend(compact.append(merkle.leaf_hash(bytes.fromhex(digest))))
-    write(rows, fresh=True)
-    every = settings.AUDIT_NOTE_EVERY
-    if every > 0 and compact.size // every > first_seq // every:
-        transaction.on_commit(_queue_note, robust=True)
+        return None
+    return _border(first_seq) if first_seq else []
 
 
 def _queue_note() -> None:
