@@ -9,6 +9,7 @@ checkpoint note is signed), after which every hash of an inclusion or consistenc
 that size is exactly one stored row: a proof reads at most ceil(log2 n) + 1 of them.
 """
 
+import hashlib
 import logging
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 CHUNK = 10_000
 NOTE_TASK = "audit.witness_checkpoint"  # audit/tasks.py
 _PREV_HASH = chain.FIELDS.index("prev_hash")
+_LEAF_PREFIX, _NODE_PREFIX = hashlib.sha256(b"\x00"), hashlib.sha256(b"\x01")
 
 
 @dataclass
@@ -68,10 +70,11 @@ def write(rows: list[tuple[int, int, bytes]], *, fresh: bool = False) -> None:
     if not rows:
         return
     if fresh and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            with cursor.cursor.copy("COPY audit_merklenode (start, stop, hash) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+        sql = "COPY audit_merklenode (start, stop, hash) FROM STDIN (FORMAT BINARY)"
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            copy.set_types(["int8", "int8", "bytea"])  # binary: no escaping of the hashes
+            for row in rows:
+                copy.write_row(row)
         return
     if fresh:
         with connection.cursor() as cursor:
@@ -115,16 +118,29 @@ def extend(first_seq: int, rows: list[tuple]) -> None:
         border = _border_or_none(first_seq)
         if border is None:
             return
-    compact = merkle.CompactRange(first_seq, border)
-    nodes = []
-    for row in rows:
-        nodes.extend(compact.append(merkle.leaf_hash(bytes.fromhex(row[-1]))))
+    border = list(border)
+    nodes, size = [], first_seq
+    leaf_prefix, node_prefix = _LEAF_PREFIX.copy, _NODE_PREFIX.copy  # merkle.leaf/node_hash
+    for row in rows:  # merkle.CompactRange.append, inlined: this runs in the drain's lock
+        sha = leaf_prefix()
+        sha.update(bytes.fromhex(row[-1]))
+        digest = sha.digest()
+        nodes.append((size, size + 1, digest))
+        size += 1
+        n, width = size, 1
+        while not n & 1:
+            sha = node_prefix()
+            sha.update(border.pop())
+            sha.update(digest)
+            digest, width, n = sha.digest(), width * 2, n >> 1
+            nodes.append((size - width, size, digest))
+        border.append(digest)
     write(nodes, fresh=True)
     # Kept now, used only by a batch starting at this exact head: if this transaction rolls
     # back, no committed head ever has this hash (a retry chains other timestamps).
-    _last_border = (compact.size, rows[-1][-1], list(compact.border))
+    _last_border = (size, rows[-1][-1], border)
     every = settings.AUDIT_NOTE_EVERY
-    if every > 0 and compact.size // every > first_seq // every:
+    if every > 0 and size // every > first_seq // every:
         transaction.on_commit(_queue_note, robust=True)
 
 
