@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 import audit
-from audit import checkpoints
+from audit import chain, checkpoints
 from audit.models import AuditEntry
 from tests.audit.conftest import a_case
 from tests.audit.standalone import run, script
@@ -65,6 +65,27 @@ def test_the_standalone_verifier_names_the_first_bad_seq_of_a_doctored_export(
 
     assert result.returncode == 1
     assert result.stderr == "BROKEN: first bad seq 12: its content does not match its hash\n"
+
+
+def test_the_standalone_verifier_refuses_readers_that_are_not_a_sorted_set(
+    chained, api, oversight_auditor, tmp_path
+):
+    """Readers in the body are sorted and unique: a last line whose readers are not (its hash
+    made to match, as a forger who re-chains would) is reported, not accepted."""
+    _, body = export(api(oversight_auditor))
+    lines = body.splitlines(keepends=True)
+    last = json.loads(lines[-1])
+    assert last["readers"] == sorted({last["actor_country"], last["case_country"]})
+    del last["hash"]
+    last["readers"] = ["US", "MX", "MX"]
+    last["hash"] = chain.entry_hash(last["prev_hash"], last)
+    lines[-1] = json.dumps(last).encode() + b"\n"
+    (tmp_path / "audit.jsonl").write_bytes(b"".join(lines))
+
+    result = run("verify_export.py", tmp_path / "audit.jsonl", cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert result.stderr == "BROKEN: first bad seq 30: its readers are not a sorted set\n"
 
 
 def test_a_dropped_line_is_a_gap_the_standalone_verifier_reports(

@@ -304,3 +304,53 @@ def test_on_postgresql_the_readers_column_cannot_drift_from_the_body(legacy_and_
             with transaction.atomic():
                 sql(statement)
     assert triggers.body_constraint_holds(connection)
+
+
+def test_the_copy_for_the_actors_country_keeps_only_what_the_request_said(monkeypatch):
+    """visibility.split on an event that names an unseen case through its target, its path
+    and its details: the copy has the URL pattern, no case object, only request details."""
+    from types import SimpleNamespace
+
+    from audit import visibility
+
+    monkeypatch.setattr(visibility, "_question", [lambda case, country: False])
+    case = SimpleNamespace(pk="c0ffee00-0000-4000-8000-000000000001", owner_country_id="US")
+    path = f"/api/v1/cases/{case.pk}/attachments/"
+    event = {"actor": "mx.investigator", "actor_country": "MX", "action": "access.denied",
+             "target_type": "request", "target_id": path[:64], "case_id": case.pk,
+             "case_country": "US", "outcome": "denied", "ip": "10.0.0.1", "request_id": "r1",
+             "details": {"method": "GET", "path": path, "status": 403, "reason": "US only",
+                         "reference": "US-2026-0001", "scope": "full"}}
+    full, copy = visibility.split(dict(event), case, "api/v1/cases/<str:case_id>/attachments/")
+    assert full == {**event, "readers": "US"}
+    assert copy == {**event, "case_id": "", "case_country": "", "readers": "MX",
+                    "target_id": "api/v1/cases/<str:case_id>/attachments/",
+                    "details": {"method": "GET", "status": 403, "scope": "full",
+                                "path": "api/v1/cases/<str:case_id>/attachments/",
+                                "case_withheld": True}}
+    # A case object as the target goes too; a country that sees the case gets one entry.
+    event = {**event, "target_type": "cases.case", "target_id": case.pk}
+    assert visibility.split(dict(event), case, None)[1]["target_id"] == ""
+    monkeypatch.setattr(visibility, "_question", [lambda case, country: True])
+    [one] = visibility.split(dict(event), case, None)
+    assert one["readers"] == "MX,US" and one["case_id"] == case.pk
+
+
+def test_without_a_registered_question_a_partner_case_is_split_never_leaked(monkeypatch):
+    from types import SimpleNamespace
+
+    from audit import visibility
+
+    monkeypatch.setattr(visibility, "_question", [])
+    case = SimpleNamespace(pk="c0ffee00-0000-4000-8000-000000000002", owner_country_id="GT")
+    event = {"actor": "a", "actor_country": "MX", "action": "case.view", "target_type": "",
+             "target_id": "", "case_id": case.pk, "case_country": "GT", "outcome": "success",
+             "ip": "", "request_id": "", "details": {}}
+    assert [e["readers"] for e in visibility.split(dict(event), case, None)] == ["GT", "MX"]
+
+
+def test_the_cases_app_registers_its_question_at_start_up():
+    from audit import visibility
+    from cases.audit_hook import country_sees_case
+
+    assert visibility._question == [country_sees_case]
