@@ -145,3 +145,16 @@ def test_a_new_origin_is_accepted_only_once_trusted(witness):
     # The operator trusts the new origin from another process (the running server rereads).
     witness_server.Witness("mx-witness", witness.dir).trust_log(epoch2.vkey)
     assert witness.post(request(0, [], epoch2.note(3)))[0] == 200
+
+
+def test_manage_py_run_witness_creates_its_key_and_trusts_a_log(tmp_path, capsys):
+    from django.core.management import call_command
+
+    log = Log()
+    call_command("run_witness", "--name", "gt-witness", "--state", str(tmp_path / "gt"),
+                 "--trust-log", log.vkey, "--print-vkey", "--no-serve")
+    vkey = capsys.readouterr().out.strip().splitlines()[-1]
+    witness = witness_server.Witness("gt-witness", tmp_path / "gt")
+    assert vkey == witness.vkey and notes.parse_vkey(vkey).name == "gt-witness"
+    assert witness.logs == {ORIGIN: [log.vkey]}
+    assert oct((tmp_path / "gt" / "witness.key").stat().st_mode & 0o777) == "0o600"
