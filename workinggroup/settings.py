@@ -120,6 +120,7 @@ MIDDLEWARE = [
     "audit.context.RequestContextMiddleware",
     "workinggroup.signin.middleware.SessionLimitsMiddleware",
     "workinggroup.signin.middleware.MfaRequiredMiddleware",
+    "web.middleware.DomainErrorPagesMiddleware",  # domain errors -> error pages, audited
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
