@@ -47,6 +47,7 @@ class ShareRequestViewSet(
 
     @extend_schema(request=ShareRequestOpenSerializer, responses={201: ShareRequestSerializer})
     def create(self, request, *args, **kwargs):
+        services.require_share_requester(request.user)  # 403 before looking at the body
         form = ShareRequestOpenSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
