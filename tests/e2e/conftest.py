@@ -16,8 +16,8 @@ Fixtures for every browser test (reuse them):
   (var/e2e/<run id>/, or $E2E_SCREENSHOTS; never committed).
 - `throttle(page, bytes_per_second)`: the connection throttled through the DevTools Protocol.
 
-Without chromium or Playwright the whole folder is skipped with one line that says why,
-except under REQUIRE_SERVICES=1 (CI), where a missing browser is a failure.
+Without chromium or Playwright the browser tests are left out with one line at the end of
+the run that says why, except under REQUIRE_SERVICES=1 (CI), where that is an error.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ MISSING = _missing()
 def pytest_collection_modifyitems(config, items):
     """Browser tests last (after pytest-django's own ordering): Playwright's event loop stays
     in this thread until the session ends, and no other test should run beside it. Without
-    a browser they are skipped with one line that says why."""
+    a browser they are left out with one line that says why."""
     here = Path(__file__).parent
     browser = [item for item in items if here in Path(str(item.fspath)).parents]
     items[:] = [item for item in items if item not in browser] + browser
@@ -62,9 +62,19 @@ def pytest_collection_modifyitems(config, items):
         return
     if os.environ.get("REQUIRE_SERVICES") == "1":
         raise pytest.UsageError(f"REQUIRE_SERVICES=1 but {MISSING}")
-    marker = pytest.mark.skip(reason=MISSING)
-    for item in browser:
-        item.add_marker(marker)
+    # Left out as a group, said once at the end (pytest_terminal_summary), never silently.
+    config.hook.pytest_deselected(items=browser)
+    items[:] = items[: len(items) - len(browser)]
+    config.stash[_LEFT_OUT] = len(browser)
+
+
+_LEFT_OUT = pytest.StashKey[int]()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    left_out = config.stash.get(_LEFT_OUT, 0)
+    if left_out:
+        terminalreporter.write_line(f"{left_out} {MISSING}", yellow=True)
 
 
 def pytest_report_header(config):
