@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Q
 from django.utils.functional import cached_property
@@ -183,12 +182,6 @@ class CaseAPIView(GenericAPIView):
             raise exceptions.PermissionDenied(
                 "only the owner country's investigators change this case"
             )
-
-    def handle_exception(self, exc):
-        if isinstance(exc, DjangoValidationError):
-            detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
-            exc = exceptions.ValidationError(detail)
-        return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

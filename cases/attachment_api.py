@@ -47,14 +47,6 @@ class AttachmentSerializer(serializers.ModelSerializer):
         return reverse("attachment-content", args=[obj.pk])
 
 
-class UploadError(APIException):
-    """An UploadRefused as an API answer (400, 413, 415 or 503)."""
-
-    def __init__(self, refusal: UploadRefused):
-        super().__init__(detail=str(refusal), code=refusal.reason)
-        self.status_code = refusal.status
-
-
 class IntegrityFailure(APIException):
     status_code = 500
     default_detail = (
@@ -164,16 +156,13 @@ class CaseAttachmentsView(GenericAPIView):
                     415, "not_multipart", "send the file as multipart/form-data"
                 ) from None
 
-        try:
-            attachment = attachments.attachment_upload(
-                case=case,
-                actor=request.user,
-                handler=request._request.upload_handlers[0],
-                content_length=_content_length(request),
-                read_body=read_body,
-            )
-        except UploadRefused as refusal:
-            raise UploadError(refusal) from None
+        attachment = attachments.attachment_upload(
+            case=case,
+            actor=request.user,
+            handler=request._request.upload_handlers[0],
+            content_length=_content_length(request),
+            read_body=read_body,
+        )
         data = AttachmentSerializer(attachment).data
         return Response(data, status=201, headers={"Location": data["content_url"]})
 

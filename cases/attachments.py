@@ -15,9 +15,9 @@ import uuid
 from collections.abc import Callable, Iterator
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.http import Http404
-from rest_framework.exceptions import NotFound, PermissionDenied
 
 import audit
 from audit.actions import Outcome
@@ -68,14 +68,14 @@ def _reads_cases(user) -> bool:
 
 def _case_for(user, case_id, scope: str) -> Case:
     if not _reads_cases(user):
-        raise NotFound()
+        raise Http404()
     return get_case_for(user, case_id, scope)
 
 
 def _holds(user, case: Case, scope: str) -> bool:
     try:
         get_case_for(user, case.pk, scope)
-    except (NotFound, Http404):
+    except Http404:
         return False
     return True
 
@@ -104,10 +104,10 @@ def attachment_for_download(*, user, attachment_id) -> Attachment:
     try:
         pk = uuid.UUID(str(attachment_id))
     except ValueError:
-        raise NotFound() from None
+        raise Http404() from None
     attachment = Attachment.objects.select_related("case").filter(pk=pk).first()
     if attachment is None:
-        raise NotFound()
+        raise Http404()
     _case_for(user, attachment.case_id, "full")
     if not _holds(user, attachment.case, "full_with_files"):
         raise PermissionDenied("Downloading files needs a full_with_files share of the case.")

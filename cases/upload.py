@@ -22,14 +22,15 @@ from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopUpl
 from cases import filetypes
 from cases.attachment_storage import delete_quietly, open_for_writing
 from cases.crypto import StreamEncryptor
+from core.errors import DomainError
 
 FIELD_NAME = "file"
 
 
-class UploadRefused(Exception):
+class UploadRefused(DomainError):
     """An upload that is not kept: HTTP status, a reason code for the audit, a message."""
 
-    def __init__(self, status: int, reason: str, message: str):
+    def __init__(self, status: int, reason: str, message):
         super().__init__(message)
         self.status = status
         self.reason = reason

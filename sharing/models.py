@@ -22,6 +22,8 @@ from cases.models import Case, Subject
 from workinggroup.models import Country
 
 MAX_SHARE_DAYS = 365
+# What a new share lasts unless the person opening it chooses otherwise (forms offer it).
+DEFAULT_SHARE_DAYS = 90
 
 
 class ShareScope(models.TextChoices):

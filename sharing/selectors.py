@@ -3,7 +3,7 @@
 import uuid
 
 from django.db.models import Q
-from rest_framework.exceptions import NotFound
+from django.http import Http404
 
 from cases.permissions import SCOPES
 from sharing.models import (
@@ -66,10 +66,10 @@ def get_share_request_for(user, share_request_id) -> ShareRequest:
     try:
         pk = uuid.UUID(str(share_request_id))
     except ValueError:
-        raise NotFound() from None
+        raise Http404() from None
     share_request = share_requests_for(user).filter(pk=pk).first()
     if share_request is None:
-        raise NotFound()
+        raise Http404()
     return share_request
 
 
@@ -93,3 +93,26 @@ def active_scopes(case, country, at) -> list[tuple[str, object]]:
             expires_at__gt=at,
         ).values_list("scope", "expires_at")
     )
+
+
+def held_shares(user, case_ids, at=None) -> dict:
+    """{case id: (scope, expires_at)} of the active shares the user's country holds on the
+    given cases: the widest scope, and the latest expiry, per case."""
+    from django.utils import timezone
+
+    country = getattr(user, "country_id", None)
+    if not country or not case_ids:
+        return {}
+    rows = ShareRequest.objects.filter(
+        case_id__in=list(case_ids), recipient_country=country, status=ShareStatus.APPROVED,
+        expires_at__gt=at or timezone.now(),
+    ).values_list("case_id", "scope", "expires_at")
+    order = list(ShareScope.values)
+    held: dict = {}
+    for case_id, scope, expires_at in rows:
+        best = held.get(case_id)
+        if best is None or order.index(scope) > order.index(best[0]):
+            held[case_id] = (scope, max(expires_at, best[1]) if best else expires_at)
+        else:
+            held[case_id] = (best[0], max(expires_at, best[1]))
+    return held

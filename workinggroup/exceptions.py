@@ -1,17 +1,73 @@
 """API errors are JSON `{"detail": ...}`; validation errors also name each bad field.
 
+Services and selectors raise Django's PermissionDenied / Http404 / ValidationError or the
+project's own errors (core/errors.py); `describe` says once what each of them means as an
+answer (status, message, extra fields, headers). This handler renders that as JSON for the
+API; web/middleware.py renders the same description as a page.
+
 This is also the one place where refusals are audited: every 404 (unseen) and 403
 (seen but not allowed) answer to a signed-in member becomes an `access.denied` entry. The
 handler runs after the failing service's transaction has rolled back, and views do not run
 inside ATOMIC_REQUESTS, so the denial's record commits on its own.
 """
 
+from __future__ import annotations
+
+import dataclasses
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 import audit
 from audit import context
 from audit.actions import Outcome
+from core.errors import DomainError
+
+
+@dataclasses.dataclass
+class Answer:
+    """What a domain error means as an answer, for the API and the pages alike."""
+
+    status: int
+    detail: str
+    extra: dict = dataclasses.field(default_factory=dict)
+    headers: dict = dataclasses.field(default_factory=dict)
+    errors: object = None  # a ValidationError's {field: [messages]}
+
+
+def validation_errors(exc: DjangoValidationError):
+    """A Django ValidationError as {field: [messages]} (or a list when it names no field)."""
+    if hasattr(exc, "error_dict"):
+        return {field: [str(m) for m in messages] for field, messages in exc.message_dict.items()}
+    return [str(m) for m in exc.messages]
+
+
+def describe(exc) -> Answer | None:
+    """The answer a domain error stands for, or None for anything else (a bug: a 500)."""
+    if isinstance(exc, DomainError):
+        headers = {}
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            headers["Retry-After"] = str(int(retry_after))
+        extra = {key: str(value) for key, value in exc.extra.items()}
+        return Answer(exc.status, str(exc), extra, headers)
+    if isinstance(exc, Http404):
+        return Answer(404, str(exc) if exc.args and str(exc) else _("Not found."))
+    if isinstance(exc, PermissionDenied):
+        return Answer(
+            403, str(exc) if exc.args and str(exc) else
+            _("You do not have permission to perform this action."),
+        )
+    if isinstance(exc, DjangoValidationError):
+        errors = validation_errors(exc)
+        return Answer(400, "; ".join(_flatten(errors)), errors=errors)
+    return None
 
 
 def _flatten(errors, prefix=""):
@@ -20,7 +76,8 @@ def _flatten(errors, prefix=""):
         out = []
         for key, value in errors.items():
             # A nested serializer's non-field errors still belong to the field it sits in.
-            name = prefix.rstrip(".") if key == "non_field_errors" else f"{prefix}{key}"
+            merged = key in ("non_field_errors", "__all__")
+            name = prefix.rstrip(".") if merged else f"{prefix}{key}"
             out += _flatten(value, f"{name}." if name else "")
         return out
     if isinstance(errors, list):
@@ -60,8 +117,21 @@ def record_denial(request, status: int, detail: str = "") -> None:
     )
 
 
+def _domain_response(answer: Answer) -> Response:
+    set_rollback()
+    if answer.errors is not None:
+        data = {"detail": answer.detail, "errors": answer.errors}
+    else:
+        data = {"detail": answer.detail, **answer.extra}
+    return Response(data, status=answer.status, headers=answer.headers)
+
+
 def exception_handler(exc, context):
-    response = drf_exception_handler(exc, context)
+    """DRF's handler for DRF's own errors; `describe` for Django's and the project's."""
+    if isinstance(exc, (DomainError, DjangoValidationError)):
+        response = _domain_response(describe(exc))
+    else:
+        response = drf_exception_handler(exc, context)
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):

@@ -186,9 +186,9 @@ def test_only_investigators_open_requests(persona, request, api, body):
 def test_service_refuses_a_partner_offer_for_an_unseen_case_even_if_called_directly(
     us_case, mx_investigator, later
 ):
-    from rest_framework.exceptions import NotFound
+    from django.http import Http404
 
-    with pytest.raises(NotFound):
+    with pytest.raises(Http404):
         services.share_request_open(
             requester=mx_investigator, case=us_case, recipient_country=None, scope="full",
             justification="x", expires_at=later(3),
@@ -203,3 +203,18 @@ def test_hit_path_lets_a_partner_ask_for_a_case_it_cannot_see(us_case, gt_invest
     )
     assert share_request.origin == "hit"
     assert share_request.recipient_country == Country.objects.get(code="GT")
+
+
+def test_a_second_pending_request_for_the_same_case_and_recipient_is_refused(
+    api, us_investigator, us_case
+):
+    body = {"case": str(us_case.pk), "recipient_country": "MX", "scope": "summary",
+            "justification": "joint operation",
+            "expires_at": (timezone.now() + dt.timedelta(days=30)).isoformat()}
+    first = api(us_investigator).post("/api/v1/share-requests/", body, format="json")
+    assert first.status_code == 201
+    second = api(us_investigator).post("/api/v1/share-requests/", body, format="json")
+    assert second.status_code == 409
+    assert first.json()["id"] in second.json()["detail"]
+    assert second.json()["status"] == "pending"
+    assert ShareRequest.objects.filter(case=us_case).count() == 1
