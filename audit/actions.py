@@ -55,6 +55,21 @@ ACTIONS = {
     "lookup.rate_limited": "a lookup was refused by the rate limit",
     "lookup.unavailable": "a lookup was refused: its rate limiter could not be reached",
     "lookup.hits_list": "a liaison listed partners' hits on their country's cases",
+    # Joint operations: plans, tasks, linked cases, security gaps
+    "plan.create": "drafted a joint operational plan",
+    "plan.invite": "invited a country to take part in a plan",
+    "plan.join": "a liaison accepted their country's invitation to a plan",
+    "plan.decline": "a liaison declined their country's invitation to a plan",
+    "plan.activate": "activated a plan",
+    "plan.update": "edited a plan",
+    "plan.close": "closed a plan (completed or cancelled)",
+    "plan.link_case": "linked one of their country's cases to a plan",
+    "task.assign": "assigned a plan's task to a participating country",
+    "task.update": "updated a plan's task",
+    "gap.create": "recorded a border security gap",
+    "gap.update": "updated a border security gap",
+    "gap.evidence_upload": "added an evidence file to a security gap",
+    "gap.evidence_download": "downloaded a security gap's evidence file",
     # Refusals
     "access.denied": "asked for something not visible or not allowed",
     # Audit itself
