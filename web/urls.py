@@ -4,7 +4,7 @@ Ids are matched as plain text: whether an id names a case the member may see (an
 malformed one is just another unseen id) is the gate's answer, not the URL resolver's.
 """
 
-from django.urls import path
+from django.urls import include, path
 
 from web import case_views, evidence_views, sharing_views, views
 
@@ -24,4 +24,5 @@ urlpatterns = [
     path("lookup/", sharing_views.lookup_page, name="lookup"),
     path("lookup/ask/", sharing_views.ask_for_access, name="ask"),
     path("requests/", sharing_views.requests_page, name="requests"),
+    path("", include("web.plans_urls")),
 ]
