@@ -24,6 +24,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from cases import attachments
+from cases.api import page_response
 from cases.crypto import AttachmentIntegrityError
 from cases.models import Attachment
 from cases.upload import EncryptingUploadHandler, UploadRefused
@@ -113,14 +114,16 @@ class IgnoreClientContentNegotiation(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-UPLOAD_REQUEST = inline_serializer("AttachmentUpload", {"file": serializers.FileField()})
+UPLOAD_REQUEST = inline_serializer(
+    "AttachmentUpload", {"file": serializers.FileField(help_text="the evidence file")}
+)
 
 
 class CaseAttachmentsView(GenericAPIView):
     """A case's evidence files: list (holders of `full`), upload (owner-country investigators)."""
 
     serializer_class = AttachmentSerializer
-    queryset = Attachment.objects.none()  # for the schema; reads go through attachments_for
+    queryset = Attachment.objects.none()  # for the schema; reads go through attachment_list
     parser_classes = [MultiPartParser]
     authentication_classes = _upload_authentication_classes()
 
@@ -133,9 +136,10 @@ class CaseAttachmentsView(GenericAPIView):
     @extend_schema(responses=AttachmentSerializer(many=True))
     def get(self, request, case_id):
         """List a case's attachments (metadata); needs `full` on the case."""
-        queryset = attachments.attachments_for(user=request.user, case_id=case_id)
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        page = attachments.attachment_list(
+            request.user, case_id, page=request.query_params.get("page")
+        )
+        return page_response(request, page, self.get_serializer(page.items, many=True).data)
 
     @extend_schema(
         request={"multipart/form-data": UPLOAD_REQUEST},

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 import audit
 from audit.actions import Outcome
@@ -25,7 +26,9 @@ from cases import crypto
 from cases.attachment_storage import attachment_storage, new_storage_name
 from cases.crypto import HEADER_SIZE, AttachmentIntegrityError, Header
 from cases.models import Attachment, Case
-from cases.selectors import get_case_for
+from cases.paging import Page, paginate
+from cases.permissions import FULL, FULL_WITH_FILES
+from cases.selectors import case_for_edit, get_case_for, require_case_reader, visible_cases
 from cases.upload import EncryptedUpload, EncryptingUploadHandler, UploadRefused, UploadTarget
 from core import keyring
 from core.keyring import KeyringError
@@ -57,42 +60,23 @@ def key_lock(*, shared: bool) -> None:
 
 
 # --- who may do what ---------------------------------------------------------------------------
-
-
-def _reads_cases(user) -> bool:
-    """Investigators and liaisons read case content; auditors and administrators never do."""
-    return bool(getattr(user, "is_authenticated", False)) and (
-        user.is_investigator or user.is_liaison
-    )
-
-
-def _case_for(user, case_id, scope: str) -> Case:
-    if not _reads_cases(user):
-        raise Http404()
-    return get_case_for(user, case_id, scope)
-
-
-def _holds(user, case: Case, scope: str) -> bool:
-    try:
-        get_case_for(user, case.pk, scope)
-    except Http404:
-        return False
-    return True
+# Through the case gate (cases.selectors): auditors and administrators 403 whatever the id,
+# an unseen case 404, a case seen below the scope needed 403. An attachment is seen when its
+# case is held at `full` (the list shows it); its content needs `full_with_files`.
 
 
 def case_for_upload(*, user, case_id) -> Case:
     """The case, if the user is an investigator of its owning country (unseen 404, else 403)."""
-    case = _case_for(user, case_id, "summary")
-    if user.country_id != case.owner_country_id or not user.is_investigator:
-        raise PermissionDenied("Only investigators of the owning country add files to a case.")
-    return case
+    return case_for_edit(user, case_id)
 
 
-def attachments_for(*, user, case_id):
-    """A case's attachments (metadata only) for a user holding `full` on it; audited."""
-    case = _case_for(user, case_id, "full")
-    audit.record("attachment.list", user, target=case, case=case)
-    return case.attachments.select_related("uploaded_by")
+def attachment_list(user, case_id, *, page=None) -> Page:
+    """A page of a case's attachments (metadata only; `full` on the case), recorded as
+    `attachment.list`."""
+    case = get_case_for(user, case_id, FULL)
+    result = paginate(case.attachments.select_related("uploaded_by"), page)
+    audit.record("attachment.list", user, target=case, case=case, count=result.count)
+    return result
 
 
 def attachment_for_download(*, user, attachment_id) -> Attachment:
@@ -101,16 +85,25 @@ def attachment_for_download(*, user, attachment_id) -> Attachment:
     Seeing an attachment (its case at `full`, where the list shows it) without holding
     `full_with_files` is a 403; not seeing it, a missing id and a malformed id are one 404.
     """
+    require_case_reader(user)
     try:
         pk = uuid.UUID(str(attachment_id))
     except ValueError:
-        raise Http404() from None
-    attachment = Attachment.objects.select_related("case").filter(pk=pk).first()
+        raise Http404(_("Not found.")) from None
+    attachment = Attachment.objects.filter(pk=pk).first()
     if attachment is None:
-        raise Http404()
-    _case_for(user, attachment.case_id, "full")
-    if not _holds(user, attachment.case, "full_with_files"):
-        raise PermissionDenied("Downloading files needs a full_with_files share of the case.")
+        raise Http404(_("Not found."))
+    try:
+        case = get_case_for(user, attachment.case_id, FULL_WITH_FILES)
+    except PermissionDenied:
+        # Held below full_with_files: at `full` the file is listed, so say so (403);
+        # below that the file is as unseen as a missing one.
+        if not visible_cases(user, FULL).filter(pk=attachment.case_id).exists():
+            raise Http404(_("Not found.")) from None
+        raise PermissionDenied(
+            _("Downloading files needs a full_with_files share of the case.")
+        ) from None
+    attachment.case = case
     return attachment
 
 
@@ -152,6 +145,8 @@ def accepted_upload(handler: EncryptingUploadHandler) -> EncryptedUpload:
         raise UploadRefused(
             400, "no_file", "file: send the evidence as a multipart file part named 'file'"
         )
+    if handler.result.size == 0:
+        raise UploadRefused(400, "empty", "file: the file is empty (0 bytes); nothing to keep")
     return handler.result
 
 
@@ -237,7 +232,7 @@ def record_integrity_failure(user, attachment: Attachment, exc: Exception, *, se
 def _open_current(attachment: Attachment):
     """Open the row's object; if rotation just replaced it, follow the row to the new one."""
     storage = attachment_storage()
-    for _ in range(3):
+    for _attempt in range(3):
         try:
             return attachment, storage.open(attachment.storage_name, "rb")
         except FileNotFoundError:

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 import audit
@@ -104,7 +105,7 @@ def lookup_identifier(*, user: User, identifier_type: str, value: str) -> dict:
     try:
         normalised = normalise(identifier_type, value, default_region=user.country_id)
     except InvalidIdentifier as exc:
-        raise ValidationError({"value": [exc.problem]}) from None
+        raise ValidationError({"value": [exc.translated(gettext)]}) from None
     indexes = blind_indexes(identifier_type, normalised)
     now = timezone.now()
     try:
@@ -185,6 +186,7 @@ def hits_on_country_cases(user: User, limit: int = 100) -> list[LookupHit]:
 
     Newest first, each with `named_cases`: [(case id, reference)] read through the gate, so
     only cases the liaison's country still holds are named. Liaisons only (PermissionDenied).
+    Recorded as `lookup.hits_list`.
     """
     if not user.is_liaison:
         raise PermissionDenied(_("Only liaisons see partners' hits on their cases."))
@@ -201,6 +203,7 @@ def hits_on_country_cases(user: User, limit: int = 100) -> list[LookupHit]:
             ((pk, references[pk]) for pk in hit.case_ids if pk in references),
             key=lambda case: case[1],
         )
+    audit.record("lookup.hits_list", user, count=len(hits))
     return hits
 
 

@@ -5,7 +5,6 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-import audit
 from cases.identifiers import IDENTIFIER_TYPES
 from cases.serializers import CaseOutput, StrictCharField, StrictInput
 from sharing import lookup
@@ -59,5 +58,4 @@ class HitsOnOurCasesView(APIView):
     @extend_schema(responses=HitsOnOurCasesPage)
     def get(self, request):
         hits = lookup.hits_on_country_cases(request.user, limit=100)
-        audit.record("lookup.hits_list", request.user, count=len(hits))
         return Response({"results": HitOnOurCasesSerializer(hits, many=True).data})

@@ -62,13 +62,16 @@ def _lock(share_request) -> ShareRequest:
 
 
 def _sync_grants(case, country, at) -> set[str]:
-    """The recipient country's grants on the case become the union of its active shares."""
+    """The recipient country's grants on the case, and on the protected subjects its shares
+    name, become the union of its active shares (each lasting as long as they do)."""
     perms, until = set(), {}
     for scope, expires_at in selectors.active_scopes(case, country, at):
         for codename in permissions.SCOPES[scope]:
             perms.add(codename)
             until[codename] = max(until.get(codename, expires_at), expires_at)
     permissions.set_country_grants(case, country, perms, until=until)
+    named = selectors.active_named_subjects(case, country, at)
+    permissions.set_subject_grants(case, country, named)
     return perms
 
 

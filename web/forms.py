@@ -127,23 +127,9 @@ def default_expiry() -> datetime.date:
 
 
 class ExpiryField(forms.DateField):
-    """A day: the share ends as that day begins (00:00 UTC). The bounds are the service's."""
+    """A day: the share ends as that day begins (00:00 UTC)."""
 
     widget = DateInput
-
-    def __init__(self, **kwargs):
-        now = timezone.now()
-        super().__init__(
-            label=_("Expires on"), initial=default_expiry,
-            help_text=_("At most %(days)s days from today; %(default)s days unless you "
-                        "choose otherwise.") % {"days": MAX_SHARE_DAYS,
-                                                "default": DEFAULT_SHARE_DAYS},
-            **kwargs,
-        )
-        self.widget.attrs.update({
-            "min": (now + datetime.timedelta(days=1)).date().isoformat(),
-            "max": (now + datetime.timedelta(days=MAX_SHARE_DAYS)).date().isoformat(),
-        })
 
     def to_python(self, value):
         day = super().to_python(value)
@@ -159,7 +145,20 @@ class ShareForm(forms.Form):
                               initial=ShareScope.SUMMARY, widget=forms.RadioSelect)
     justification = forms.CharField(label=_("Justification"), max_length=2000,
                                     widget=forms.Textarea(attrs={"rows": 4}))
-    expires_at = ExpiryField()
+    expires_at = ExpiryField(label=_("Expires on"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The service's bounds and default, as of this request (not of start-up).
+        now, field = timezone.now(), self.fields["expires_at"]
+        field.initial = default_expiry()
+        field.help_text = _("At most %(days)s days from today; %(default)s days unless you "
+                            "choose otherwise.") % {"days": MAX_SHARE_DAYS,
+                                                    "default": DEFAULT_SHARE_DAYS}
+        field.widget.attrs.update({
+            "min": (now + datetime.timedelta(days=1)).date().isoformat(),
+            "max": (now + datetime.timedelta(days=MAX_SHARE_DAYS)).date().isoformat(),
+        })
 
 
 class OfferForm(ShareForm):

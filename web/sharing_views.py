@@ -11,14 +11,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-import audit
+from cases import selectors as case_selectors
 from core.errors import RateLimited, Unavailable
 from sharing import lookup, selectors, services
 from web.forms import AskForm, LookupForm, OfferForm, add_service_errors
-from web.pages import case_for_page, partner_countries, require_case_reader
+from web.pages import partner_countries
 from web.views import call_service, member_page
 from workinggroup.models import Country
 
@@ -84,22 +83,22 @@ def ask_for_access(request):
 
 @member_page
 def requests_page(request):
-    """The requests the member's country opened or received, newest first."""
-    require_case_reader(request.user)
-    rows = list(selectors.share_requests_for(request.user).order_by("-created_at")[:200])
-    audit.record("share.list", request.user, target=("sharing.sharerequest", ""),
-                 count=len(rows))
+    """The requests the member's country opened or received, newest first, paged; the case
+    of a request stays unnamed where the selector withholds it (a hit not yet approved)."""
+    page = selectors.share_request_list(request.user, params=request.GET)
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(request, "web/requests.html", {
-        "rows": [(row, row.discloses_case_to(request.user),
-                  row.case.owner_country_id == request.user.country_id) for row in rows],
-        "now": timezone.now(),
+        "page": page, "query": query.urlencode(),
+        "rows": [(row, not row.withheld, row.case.owner_country_id == request.user.country_id)
+                 for row in page],
     })
 
 
 @member_page
 def case_offer(request, case_id):
     """POST from the case page: the owner offers the case to a partner country."""
-    case, _access = case_for_page(request.user, case_id)
+    case = case_selectors.case_for_edit(request.user, case_id)
     form = OfferForm(request.POST or None, countries=partner_countries(case))
     problem, status = "", 400
     if request.method == "POST" and form.is_valid():

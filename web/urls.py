@@ -16,6 +16,8 @@ urlpatterns = [
     path("cases/<str:case_id>/", case_views.case_detail, name="case_detail"),
     path("cases/<str:case_id>/edit/", case_views.case_edit, name="case_edit"),
     path("cases/<str:case_id>/subjects/new/", case_views.subject_add, name="subject_add"),
+    path("cases/<str:case_id>/subjects/<str:subject_id>/edit/", case_views.subject_edit,
+         name="subject_edit"),
     path("cases/<str:case_id>/evidence/", evidence_views.evidence_upload,
          name="evidence_upload"),
     path("cases/<str:case_id>/offer/", sharing_views.case_offer, name="case_offer"),

@@ -13,7 +13,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from cases import permissions
+from cases import selectors
 from core.errors import Conflict
 from workinggroup.signin.account import verified_member_required
 
@@ -41,7 +41,7 @@ def call_service(form, service, **arguments):
 
 
 def _reads_cases(user) -> bool:
-    return permissions.can_read_cases(user)
+    return selectors.reads_cases(user)
 
 
 def navigation(user) -> list[tuple[str, str]]:

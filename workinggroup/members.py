@@ -73,6 +73,7 @@ def sync_member_groups(user: User, roles: list[str] | None = None) -> None:
     if missing:
         raise MemberError(f"no such group: {', '.join(sorted(missing))}")
     user.groups.set(groups)
+    user.forget_roles()
     is_staff = ADMINISTRATOR in roles
     if user.is_staff != is_staff:
         user.is_staff = is_staff
