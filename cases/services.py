@@ -33,12 +33,8 @@ from cases.models import (
     Subject,
     handling_note_error,
 )
-<<<<<<< HEAD
 from core.keyring import get_keyring
-=======
-from workinggroup.keyring import get_keyring
 from workinggroup.models import clean_country_code
->>>>>>> w4-investigator-pages
 
 EDITABLE_FIELDS = (
     "title",
