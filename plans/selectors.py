@@ -63,7 +63,7 @@ def reads_plans(user) -> bool:
 def require_plan_reader(user) -> None:
     """The role half of every gate here: 403 before any object is looked at."""
     if not reads_plans(user):
-        if getattr(user, "is_authenticated", False) and user.is_auditor:
+        if getattr(user, "is_authenticated", False) and user.has_role("auditor"):
             raise PermissionDenied(_("auditors read plans' audit trail, not their content"))
         raise PermissionDenied(_("only investigators and liaisons take part in joint operations"))
 
