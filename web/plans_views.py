@@ -117,7 +117,8 @@ def plan_detail(request, plan_id):
     is_lead = user.country_id == plan.lead_country_id
     tasks = list(selectors.tasks_of(plan))
     by_country = [(code, [t for t in tasks if t.country_id == code]) for code in taking_part]
-    own_cases = visible_cases(user).filter(owner_country_id=user.country_id)[:LINKABLE_CASES]
+    own_cases = (visible_cases(user).filter(owner_country_id=user.country_id)
+                 .exclude(pk__in=plan.case_links.values("case_id"))[:LINKABLE_CASES])
     invited = {p.country_id for p in participations if p.status != ParticipationStatus.DECLINED}
     return render(request, "plans/plan_detail.html", {
         "plan": plan, "participations": participations, "by_country": by_country,
