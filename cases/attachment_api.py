@@ -12,7 +12,12 @@ from django.http import QueryDict, StreamingHttpResponse
 from django.urls import reverse
 from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import APIException, ParseError, UnsupportedMediaType
@@ -114,8 +119,14 @@ class IgnoreClientContentNegotiation(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
+@extend_schema_field(OpenApiTypes.BINARY)
+class EvidenceFileField(serializers.FileField):
+    """The upload's `file` part. Declared binary: drf-spectacular would otherwise describe a
+    FileField as a URI string, and Swagger UI would offer a text box instead of a file."""
+
+
 UPLOAD_REQUEST = inline_serializer(
-    "AttachmentUpload", {"file": serializers.FileField(help_text="the evidence file")}
+    "AttachmentUpload", {"file": EvidenceFileField(help_text="the evidence file")}
 )
 
 

@@ -187,11 +187,11 @@ def _clean_subject(subject: Subject, fields) -> None:
             subject.nationality = clean_country_code(subject.nationality, partner=False)
         except ValidationError as exc:
             raise ValidationError({"nationality": exc.messages}) from None
+    _clean_fields(subject, [f for f in fields if f != "aliases"])  # also parses the date
     if "date_of_birth" in fields and subject.date_of_birth is not None and not (
         EARLIEST_BIRTH <= subject.date_of_birth <= timezone.now().date()
     ):
         raise ValidationError({"date_of_birth": [_("must be between 1900-01-01 and today")]})
-    _clean_fields(subject, [f for f in fields if f != "aliases"])
 
 
 def _wanted_identifiers(items, region: str) -> dict[tuple[str, str], str]:

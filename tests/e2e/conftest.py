@@ -66,6 +66,35 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(marker)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a browser test's flush, make again the rows that migrations make (permissions
+    and role groups by post_migrate, the founding countries by their data migration), so
+    the tests that pytest-django runs later, in whatever order, find them."""
+    yield
+    here = Path(__file__).parent
+    if here not in Path(str(item.fspath)).parents or MISSING:
+        return
+    import importlib
+
+    from django.utils import translation
+
+    translation.activate("en")  # the walk's Spanish stays in the walk
+
+    from django.apps import apps
+    from django.core.management.sql import emit_post_migrate_signal
+    from pytest_django.plugin import blocking_manager_key
+
+    from workinggroup.models import Country
+
+    with item.config.stash[blocking_manager_key].unblock():
+        if Country.objects.exists():
+            return
+        emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+        founders = importlib.import_module("workinggroup.migrations.0002_countries")
+        founders.add_founders(apps, None)
+
+
 def pytest_report_header(config):
     return MISSING or f"browser tests: {CHROMIUM}"
 

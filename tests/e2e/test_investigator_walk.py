@@ -26,13 +26,14 @@ TEXT = {
            "search": "Search", "offer": "Offer the case", "lookup": "Look it up",
            "held": "Held by US", "ask": "Ask for access", "pending": "already pending",
            "victim": "Victim: protected", "uploaded": "uploaded", "requests": "Share requests",
-           "not_found": "Not Found"},
+           "not_found": "Page not found", "bad_phone": "not a valid phone number"},
     "es": {"cases": "Casos", "open_case": "Abrir un caso nuevo", "open": "Abrir el caso",
            "add_subject": "Añadir una persona", "add": "Añadir la persona",
            "upload": "Subir el archivo", "search": "Buscar", "offer": "Ofrecer el caso",
            "lookup": "Consultar", "held": "En poder de US", "ask": "Solicitar acceso",
            "pending": "pendiente", "victim": "Víctima: protegida", "uploaded": "subido",
-           "requests": "Solicitudes de intercambio", "not_found": "Not Found"},
+           "requests": "Solicitudes de intercambio", "not_found": "Página no encontrada",
+           "bad_phone": "no es un número de teléfono válido"},
 }
 PDF_BYTES = 5 * 1024 * 1024
 
@@ -124,7 +125,7 @@ def test_the_investigators_walk(
     us.fill("#id_identifiers-1-value", "12")
     us.get_by_role("button", name=t["add"]).click()
     assert us.locator(".error-summary").is_visible()
-    assert us.locator("#id_identifiers-1-value_error").is_visible()
+    assert us.locator("#id_identifiers-1-value_error").inner_text() == t["bad_phone"]
     look(us, "subject-error")
     us.fill("#id_identifiers-1-value", "+502 5555 1234")
     us.get_by_role("button", name=t["add"]).click()
@@ -209,6 +210,7 @@ def test_the_investigators_walk(
     sign_in_page(gt, gt_investigator)
     answer = gt.goto(f"/cases/{case_a.pk}/")
     assert answer.status == 404
+    assert gt.get_by_role("heading", level=1).inner_text() == t["not_found"]
     assert "Operación Quetzal" not in gt.content()
     look(gt, "not-found")
     if language == "es":
