@@ -70,6 +70,7 @@ ACTIONS = {
     "gap.update": "updated a border security gap",
     "gap.evidence_upload": "added an evidence file to a security gap",
     "gap.evidence_download": "downloaded a security gap's evidence file",
+    "flows.import": "imported a revision of the country's migration-flow figures",
     # Refusals
     "access.denied": "asked for something not visible or not allowed",
     # Audit itself

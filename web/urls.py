@@ -27,4 +27,5 @@ urlpatterns = [
     path("lookup/ask/", sharing_views.ask_for_access, name="ask"),
     path("requests/", sharing_views.requests_page, name="requests"),
     path("", include("web.plans_urls")),
+    path("", include("web.dashboard_urls")),
 ]

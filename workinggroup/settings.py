@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "cases",
     "sharing",
     "plans",
+    "dashboard",
     "web",
 ]
 

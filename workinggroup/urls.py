@@ -14,6 +14,7 @@ api_v1 = [
     path("audit/", include("audit.urls")),
     path("", include("cases.attachment_urls")),
     path("", include("plans.urls")),
+    path("flows/", include("dashboard.urls")),
 ]
 
 urlpatterns = [

@@ -27,6 +27,7 @@ def demo_members():
             (f"{cc}.investigator2", country.code, ["investigator"], False),
             (f"{cc}.liaison", country.code, ["liaison"], False),
             (f"{cc}.auditor", country.code, ["auditor"], False),
+            (f"{cc}.statistics", country.code, ["statistics"], False),
         ]
     people.append(("oversight.auditor", "US", ["auditor"], True))
     people.append(("admin", None, [members.ADMINISTRATOR], False))
@@ -53,6 +54,9 @@ class Command(BaseCommand):
                                       email=f"{username}@demo.invalid")
                 created += 1
             made = [hook() for hook in _demo_hooks()]
+            from dashboard.demo import seed_flows  # the dashboard's 24 demo months
+
+            seed_flows()
         if opts["quiet"]:
             return
         self.stdout.write(f"Demo working group ready ({created} member(s) created).")
