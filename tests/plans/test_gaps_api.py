@@ -101,3 +101,26 @@ def test_evidence_is_encrypted_and_follows_the_gap(
     assert api(us_investigator).get(f"/api/v1/gaps/{gap['id']}/evidence/").status_code == 404
     listed = api(gt_investigator).get(f"/api/v1/gaps/{gap['id']}/evidence/").json()
     assert [e["filename"] for e in listed["results"]] == ["log.pdf"]
+
+
+def test_a_key_still_wrapping_gap_evidence_is_not_retired(api, mx_investigator, tmp_path,
+                                                          settings):
+    from cases.key_rotation import RetireRefused, key_add, key_retire
+    from core import keyring
+
+    path = tmp_path / "keyring.json"
+    keyring.write(path, keyring.generate())
+    settings.WG_KEYRING = str(path)
+    keyring.reload()
+    gap = _record(api, mx_investigator)
+    upload = api(mx_investigator).post(
+        f"/api/v1/gaps/{gap['id']}/evidence/",
+        {"file": SimpleUploadedFile("n.txt", b"night log\n", content_type="text/plain")},
+        format="multipart",
+    )
+    assert upload.status_code == 201, upload.json()
+    old_key = GapEvidence.objects.get().key_id
+    key_add(country="MX")
+    with pytest.raises(RetireRefused, match="still wraps 1"):
+        key_retire(key_id=old_key)
+    assert old_key in keyring.read(path)["countries"]["MX"]["keys"]
