@@ -11,6 +11,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action, api_view
 from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
 
 from cases.api import page_response
 from cases.selectors import get_case_for
@@ -104,3 +105,8 @@ def case_shares(request, case_id):
     holdings = selectors.case_share_list(request.user, case_id)
     data = ShareRequestSerializer(holdings, many=True, context={"request": request}).data
     return Response({"results": data, "next": None, "previous": None})
+
+
+# The share-request routes, built here so that sharing/urls.py needs no rest_framework import.
+router = SimpleRouter()
+router.register("share-requests", ShareRequestViewSet, basename="share-request")

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from audit.services import outbox_lag_seconds
+from audit.recording import outbox_lag_seconds
 
 
 class MeSerializer(serializers.Serializer):

@@ -16,15 +16,15 @@ def _fresh_audit_flags(monkeypatch):
     """No drain flag, broker back-off or verified checkpoint left over from another test."""
     from django.core.cache import cache
 
-    from audit import services
+    from audit import recording, verification
 
-    monkeypatch.setattr(services, "_broker_down_until", 0.0)
+    monkeypatch.setattr(recording, "_broker_down_until", 0.0)
     try:
-        cache.delete_many([services.DRAIN_PENDING_KEY, services.VERIFIED_CHECKPOINT_KEY])
+        cache.delete_many([recording.DRAIN_PENDING_KEY, verification.VERIFIED_CHECKPOINT_KEY])
     except Exception:  # a test that points the cache at a dead server cleans up after itself
         pass
     yield
-    assert services.flush_drain_requests(timeout=10), "a drain request outlived its test"
+    assert recording.flush_drain_requests(timeout=10), "a drain request outlived its test"
 
 
 def a_case(country: str):

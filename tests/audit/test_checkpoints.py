@@ -7,7 +7,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 import audit
-from audit import chain, services, tasks
+from audit import chain, checkpoints, tasks
 from audit.models import AuditCheckpoint, AuditEntry
 
 URL = "/api/v1/audit/checkpoints/"
@@ -68,7 +68,7 @@ def test_a_signing_failure_never_stops_the_chain(db, drain, settings, monkeypatc
     def broken(seq, head_hash):
         raise RuntimeError("keyring unreadable")
 
-    monkeypatch.setattr(services, "_sign_checkpoint", broken)
+    monkeypatch.setattr(checkpoints, "sign_checkpoint", broken)
     record(3)
     assert drain() == 3
     assert AuditEntry.objects.count() == 3 and checkpoint_seqs() == []
@@ -113,6 +113,16 @@ def test_reading_checkpoints_is_audited(db, api, gt_auditor, audit_log):
     api(gt_auditor).get(URL)
     [entry] = audit_log(action="audit.view")
     assert (entry.actor, entry.target_id) == ("gt.auditor", "checkpoints")
+
+
+@pytest.mark.parametrize("position", ["not-a-seq", "1e3", "1.5"])
+def test_a_forged_cursor_is_a_400_naming_it(db, api, gt_auditor, position):
+    from urllib.parse import urlencode
+
+    cursor = base64.b64encode(urlencode({"p": position, "o": "0"}).encode()).decode()
+    response = api(gt_auditor).get(URL, {"cursor": cursor})
+    assert response.status_code == 400, response.content
+    assert response.json()["detail"].startswith("cursor: ")
 
 
 @pytest.mark.parametrize("persona", ["gt_investigator", "us_liaison"])

@@ -227,3 +227,130 @@ def test_mx_auditor_no_longer_sees_the_us_case_behind_a_share_request_from_a_hit
     assert (us_view["case_id"], us_view["case_country"], us_view["readers"]) == (
         us_case, "US", ["US"])
     assert us_view["seq"] + 1 == mx_view["seq"]
+
+
+# --- The readers column: tied to the body; entries chained before it ------------------------
+
+
+@pytest.fixture
+def legacy_and_new(db, drain, us_investigator, mx_investigator, stand_ins_shared):
+    """Entries chained before readers existed (events without it, as the outbox held them at
+    the upgrade) beside new ones: an MX read of a US case, an MX sign-in, a US read."""
+    from audit.models import OutboxEvent
+    from tests.audit.conftest import a_case
+
+    us_case = a_case("US")
+    base = {"target_type": "", "target_id": "", "outcome": "success", "ip": "",
+            "request_id": "", "details": {}}
+    for actor, country, case_id, case_country, action in [
+        ("mx.investigator", "MX", str(us_case.pk), "US", "case.view"),
+        ("mx.investigator", "MX", "", "", "auth.login"),
+        ("us.investigator", "US", str(us_case.pk), "US", "case.view"),
+    ]:
+        OutboxEvent.objects.create(event={**base, "actor": actor, "actor_country": country,
+                                          "case_id": case_id, "case_country": case_country,
+                                          "action": action})
+    drain()
+    import audit
+
+    audit.record("case.view", mx_investigator, target=("cases.case", str(us_case.pk)),
+                 case=us_case)  # shared with everyone (stand_ins_shared): readers MX, US
+    drain()
+    return us_case
+
+
+def test_entries_chained_before_readers_show_a_partner_case_only_to_its_owner(
+    legacy_and_new, api, mx_auditor, us_auditor, oversight_auditor
+):
+    assert list(AuditEntry.objects.order_by("seq").values_list("readers", flat=True)) == [
+        None, None, None, "MX,US"]
+    mx = [(e["seq"], e.get("readers")) for e in listed(api(mx_auditor))]
+    assert mx[-2:] == [(4, ["MX", "US"]), (2, None)]  # newest first; not #1 (a US case)
+    assert {e["seq"] for e in listed(api(us_auditor))} >= {1, 3, 4}
+    assert {e["seq"] for e in listed(api(oversight_auditor))} >= {1, 2, 3, 4}
+
+
+def test_readers_are_in_the_hashed_body_and_the_export(legacy_and_new, api, oversight_auditor):
+    from audit import verification
+
+    lines = [e for e in exported(api(oversight_auditor)) if e["seq"] <= 4]
+    assert ["readers" in e for e in lines] == [False, False, False, True]
+    assert json.loads(AuditEntry.objects.get(seq=4).body)["readers"] == ["MX", "US"]
+    assert verification.verify_chain().ok
+
+
+def test_a_rewritten_readers_column_is_caught(legacy_and_new):
+    from audit import verification
+    from tests.audit.conftest import sql, triggers_lifted
+
+    with triggers_lifted():  # on PostgreSQL the constraint would refuse it outright
+        sql("UPDATE audit_auditentry SET readers = 'GT,MX,US' WHERE seq = 4")
+    result = verification.verify_chain()
+    assert (result.ok, result.first_bad_seq) == (False, 4)
+
+
+@pytest.mark.usefixtures("postgres")
+def test_on_postgresql_the_readers_column_cannot_drift_from_the_body(legacy_and_new):
+    from django.db import IntegrityError, connection, transaction
+
+    from audit import triggers
+    from tests.audit.conftest import sql
+
+    triggers.drop(connection)
+    for statement in ("UPDATE audit_auditentry SET readers = 'MX' WHERE seq = 4",
+                      "UPDATE audit_auditentry SET readers = 'MX' WHERE seq = 1",
+                      "UPDATE audit_auditentry SET readers = NULL WHERE seq = 4"):
+        with pytest.raises(IntegrityError, match="audit_entry_columns_match_body"):
+            with transaction.atomic():
+                sql(statement)
+    assert triggers.body_constraint_holds(connection)
+
+
+def test_the_copy_for_the_actors_country_keeps_only_what_the_request_said(monkeypatch):
+    """visibility.split on an event that names an unseen case through its target, its path
+    and its details: the copy has the URL pattern, no case object, only request details."""
+    from types import SimpleNamespace
+
+    from audit import visibility
+
+    monkeypatch.setattr(visibility, "_question", [lambda case, country: False])
+    case = SimpleNamespace(pk="c0ffee00-0000-4000-8000-000000000001", owner_country_id="US")
+    path = f"/api/v1/cases/{case.pk}/attachments/"
+    event = {"actor": "mx.investigator", "actor_country": "MX", "action": "access.denied",
+             "target_type": "request", "target_id": path[:64], "case_id": case.pk,
+             "case_country": "US", "outcome": "denied", "ip": "10.0.0.1", "request_id": "r1",
+             "details": {"method": "GET", "path": path, "status": 403, "reason": "US only",
+                         "reference": "US-2026-0001", "scope": "full"}}
+    full, copy = visibility.split(dict(event), case, "api/v1/cases/<str:case_id>/attachments/")
+    assert full == {**event, "readers": "US"}
+    assert copy == {**event, "case_id": "", "case_country": "", "readers": "MX",
+                    "target_id": "api/v1/cases/<str:case_id>/attachments/",
+                    "details": {"method": "GET", "status": 403, "scope": "full",
+                                "path": "api/v1/cases/<str:case_id>/attachments/",
+                                "case_withheld": True}}
+    # A case object as the target goes too; a country that sees the case gets one entry.
+    event = {**event, "target_type": "cases.case", "target_id": case.pk}
+    assert visibility.split(dict(event), case, None)[1]["target_id"] == ""
+    monkeypatch.setattr(visibility, "_question", [lambda case, country: True])
+    [one] = visibility.split(dict(event), case, None)
+    assert one["readers"] == "MX,US" and one["case_id"] == case.pk
+
+
+def test_without_a_registered_question_a_partner_case_is_split_never_leaked(monkeypatch):
+    from types import SimpleNamespace
+
+    from audit import visibility
+
+    monkeypatch.setattr(visibility, "_question", [])
+    case = SimpleNamespace(pk="c0ffee00-0000-4000-8000-000000000002", owner_country_id="GT")
+    event = {"actor": "a", "actor_country": "MX", "action": "case.view", "target_type": "",
+             "target_id": "", "case_id": case.pk, "case_country": "GT", "outcome": "success",
+             "ip": "", "request_id": "", "details": {}}
+    assert [e["readers"] for e in visibility.split(dict(event), case, None)] == ["GT", "MX"]
+
+
+def test_the_cases_app_registers_its_question_at_start_up():
+    from audit import visibility
+    from cases.audit_hook import country_sees_case
+
+    assert visibility._question == [country_sees_case]
