@@ -48,7 +48,7 @@ def seed(sizes: dict) -> dict:
     from django.db import connection, transaction
 
     import audit
-    from audit.services import drain_outbox
+    from audit.drain import drain_outbox
     from dashboard.models import FlowRevision
     from workinggroup import members
     from workinggroup.models import User

@@ -109,7 +109,7 @@ def test_another_countrys_figures_are_left_alone(db, mx_statistics, gt_statistic
 
 
 def test_the_audit_entry_carries_the_files_hash(db, mx_statistics):
-    from audit.services import drain_outbox
+    from audit.drain import drain_outbox
 
     data = csv_file(row("2026-01", 10), row("2026-02", 20))
     revision = flow_import(actor=mx_statistics, data=data, filename="mx-2026.csv", today=TODAY)

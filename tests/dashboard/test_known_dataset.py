@@ -15,7 +15,7 @@ from django.db import connection
 from freezegun import freeze_time
 
 import audit
-from audit.services import drain_outbox
+from audit.drain import drain_outbox
 from cases.models import Case
 from dashboard.selectors import FlowFilter, dashboard_for
 from dashboard.services import flow_import

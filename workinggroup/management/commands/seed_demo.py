@@ -54,9 +54,6 @@ class Command(BaseCommand):
                                       email=f"{username}@demo.invalid")
                 created += 1
             made = [hook() for hook in _demo_hooks()]
-            from dashboard.demo import seed_flows  # the dashboard's 24 demo months
-
-            seed_flows()
         if opts["quiet"]:
             return
         self.stdout.write(f"Demo working group ready ({created} member(s) created).")
