@@ -29,7 +29,13 @@ from cases.models import Attachment, Case
 from cases.paging import Page, paginate
 from cases.permissions import FULL, FULL_WITH_FILES
 from cases.selectors import case_for_edit, get_case_for, require_case_reader, visible_cases
-from cases.upload import EncryptedUpload, EncryptingUploadHandler, UploadRefused, UploadTarget
+from cases.upload import (
+    EncryptedUpload,
+    EncryptingUploadHandler,
+    UploadRefused,
+    UploadTarget,
+    too_large,
+)
 from core import keyring
 from core.keyring import KeyringError
 
@@ -127,10 +133,7 @@ def upload_target(*, case: Case) -> UploadTarget:
 def check_declared_length(content_length: int) -> None:
     """Refuse a body that announces more than the limit allows, before reading any of it."""
     if content_length > settings.ATTACHMENT_MAX_BYTES + MULTIPART_OVERHEAD:
-        raise UploadRefused(
-            413, "too_large",
-            f"the file is larger than the limit of {settings.ATTACHMENT_MAX_BYTES} bytes",
-        )
+        raise too_large(settings.ATTACHMENT_MAX_BYTES)
 
 
 def accepted_upload(handler: EncryptingUploadHandler) -> EncryptedUpload:
@@ -138,15 +141,15 @@ def accepted_upload(handler: EncryptingUploadHandler) -> EncryptedUpload:
     if handler.refusal is not None:
         raise handler.refusal
     if handler.files_seen > 1:
-        raise UploadRefused(400, "several_files", "file: send exactly one file per upload")
+        raise UploadRefused(400, "several_files", _("file: send exactly one file per upload"))
     if handler.interrupted:
-        raise UploadRefused(400, "truncated", "file: the body ended inside the file part")
+        raise UploadRefused(400, "truncated", _("file: the body ended inside the file part"))
     if handler.result is None:
         raise UploadRefused(
-            400, "no_file", "file: send the evidence as a multipart file part named 'file'"
+            400, "no_file", _("file: send the evidence as a multipart file part named 'file'")
         )
     if handler.result.size == 0:
-        raise UploadRefused(400, "empty", "file: the file is empty (0 bytes); nothing to keep")
+        raise UploadRefused(400, "empty", _("file: the file is empty (0 bytes); nothing to keep"))
     return handler.result
 
 
@@ -177,8 +180,8 @@ def attachment_upload(
                 keyring.get_keyring().kek(upload.key_id)
             except KeyringError:
                 raise UploadRefused(
-                    503, "key_retired", "the encryption key was retired during the upload; "
-                                        "send the file again"
+                    503, "key_retired",
+                    _("the encryption key was retired during the upload; send the file again"),
                 ) from None
             attachment = Attachment.objects.create(
                 id=upload.attachment_id,

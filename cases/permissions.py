@@ -117,11 +117,6 @@ def set_country_grants(
     return _write(case, _group_id(country), perms, until)
 
 
-def revoke_country(case: Case, country: Country | str) -> frozenset[str]:
-    """Take every grant on a case away from a partner country; returns what was removed."""
-    return set_country_grants(case, country, frozenset())[1]
-
-
 def _write(case: Case, group_id: int, perms: frozenset[str], until: dict | None = None):
     """Make the group's rows exactly `perms`, each lasting until `until[codename]` (or ever)."""
     until = until or {}

@@ -18,6 +18,7 @@ import uuid
 from django.conf import settings
 from django.core.files.storage import Storage
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopUpload
+from django.utils.translation import gettext_lazy as _
 
 from cases import filetypes
 from cases.attachment_storage import delete_quietly, open_for_writing
@@ -34,6 +35,14 @@ class UploadRefused(DomainError):
         super().__init__(message)
         self.status = status
         self.reason = reason
+
+
+def too_large(limit: int) -> UploadRefused:
+    """The one answer to a file over ATTACHMENT_MAX_BYTES, whether announced or streamed."""
+    return UploadRefused(
+        413, "too_large",
+        _("the file is larger than the limit of %(limit)d bytes") % {"limit": limit},
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -199,8 +208,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         if self._sink is None:
             return None
         if start + len(raw_data) > self.target.max_bytes:
-            self._refuse(413, "too_large", f"the file is larger than the limit of "
-                                           f"{self.target.max_bytes} bytes")
+            self._refuse(too_large(self.target.max_bytes))
         if len(self._head) < filetypes.HEAD_SIZE:
             self._head += raw_data[: filetypes.HEAD_SIZE - len(self._head)]
             if len(self._head) == filetypes.HEAD_SIZE:
@@ -280,11 +288,11 @@ class EncryptingUploadHandler(FileUploadHandler):
                     "not_allowed", "the file starts as text but is not UTF-8 text throughout"
                 )
         except filetypes.TypeRefused as exc:
-            self._refuse(415, exc.reason, str(exc), stop=stop)
+            self._refuse(UploadRefused(415, exc.reason, str(exc)), stop=stop)
         return content_type, filename
 
-    def _refuse(self, status: int, reason: str, message: str, *, stop: bool = True):
-        self.refusal = UploadRefused(status, reason, message)
+    def _refuse(self, refusal: UploadRefused, *, stop: bool = True):
+        self.refusal = refusal
         self.discard()
         if stop:
             # Read (and drop) the rest of the body so the client gets a clean answer.

@@ -98,6 +98,10 @@ class ShareRequestViewSet(
         return self._decision(request, pk, services.share_request_revoke)
 
 
+router = SimpleRouter()  # sharing/urls.py includes its routes
+router.register("share-requests", ShareRequestViewSet, basename="share-request")
+
+
 @extend_schema(responses=ShareRequestSerializer(many=True))
 @api_view(["GET"])
 def case_shares(request, case_id):

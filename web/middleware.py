@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 
-from workinggroup.exceptions import describe, record_denial
+from workinggroup.refusals import describe, record_denial
 
 API_PREFIX = "/api/"
 

@@ -137,9 +137,6 @@ def member_create(
     return user
 
 
-NAME_FIELDS = ("first_name", "last_name")
-
-
 def _clean_contact(email, names: dict) -> dict:
     """E-mail and name changes, each checked and refused by name; None leaves a field be."""
     changes = {}

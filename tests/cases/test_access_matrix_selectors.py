@@ -21,6 +21,12 @@ from tests.cases.test_access_matrix import PEOPLE, refused_by_role
 from workinggroup.models import Country
 
 
+@pytest.fixture(autouse=True)
+def _in_a_test_transaction(db):
+    """Each test in its own savepoint inside the module's world (and, for pytest-django's
+    ordering, among the database tests: before any transactional test flushes the rows)."""
+
+
 @pytest.fixture(scope="module")
 def world(module_world, django_db_blocker):
     """module_world plus a full_with_files share, a file on every case, share requests of
