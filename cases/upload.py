@@ -223,8 +223,9 @@ class EncryptingUploadHandler(FileUploadHandler):
         self._feed_text(b"", final=True)
         if file_size == 0:  # said as such, not as a type that a 0-byte body cannot have
             try:
-                self._refuse(400, "empty", "file: the file is empty (0 bytes); nothing to keep",
-                             stop=False)
+                self._refuse(UploadRefused(
+                    400, "empty", _("file: the file is empty (0 bytes); nothing to keep")),
+                    stop=False)
             except UploadRefused:
                 return None
         try:
