@@ -47,6 +47,7 @@ class ShareRequestViewSet(
 
     @extend_schema(request=ShareRequestOpenSerializer, responses={201: ShareRequestSerializer})
     def create(self, request, *args, **kwargs):
+        services.require_share_requester(request.user)  # 403 before looking at the body
         form = ShareRequestOpenSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
@@ -96,10 +97,6 @@ class ShareRequestViewSet(
     def revoke(self, request, pk=None):
         """Revoke an approved share (owner-country liaison); access ends at once."""
         return self._decision(request, pk, services.share_request_revoke)
-
-
-router = SimpleRouter()  # sharing/urls.py includes its routes
-router.register("share-requests", ShareRequestViewSet, basename="share-request")
 
 
 @extend_schema(responses=ShareRequestSerializer(many=True))

@@ -137,6 +137,7 @@ def share_requests_open_from_hit(*, requester, hit_id, scope, justification, exp
     """
     from sharing.lookup import lookup_hit_claim
 
+    require_share_requester(requester)
     with transaction.atomic():
         hit = lookup_hit_claim(user=requester, hit_id=hit_id)
         return [
@@ -148,12 +149,18 @@ def share_requests_open_from_hit(*, requester, hit_id, scope, justification, exp
         ]
 
 
-def _open(*, requester, case, recipient_country, scope, justification, expires_at,
-          named_subjects, from_hit) -> ShareRequest:
+def require_share_requester(requester) -> None:
+    """Investigators of a country open share requests; anyone else gets 403 (before any case
+    or hit is looked at, so the answer says nothing about either)."""
     if not requester.country_id or not holds_role_permission(
         requester, "sharing.add_sharerequest"
     ):
         raise PermissionDenied(_("only investigators open share requests"))
+
+
+def _open(*, requester, case, recipient_country, scope, justification, expires_at,
+          named_subjects, from_hit) -> ShareRequest:
+    require_share_requester(requester)
     is_owner = requester.country_id == case.owner_country_id
     if not is_owner and not from_hit and not visible_cases(requester).filter(pk=case.pk).exists():
         raise Http404()

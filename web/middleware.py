@@ -10,6 +10,7 @@ under /api/ are left to DRF's handler (workinggroup/exceptions.py).
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
@@ -38,12 +39,16 @@ class DomainErrorPagesMiddleware:
             record_denial(request, answer.status, answer.detail)
         template = _template_for(answer.status)
         if template is None:
-            return None
-        response = render(
-            request, template, {"detail": answer.detail, "errors": answer.errors,
-                                "status": answer.status, **answer.extra},
-            status=answer.status,
-        )
+            # No page for this status yet (400, 503, 507): the answer as plain text, with
+            # its status, rather than a 500 for an error the service raised on purpose.
+            response = HttpResponse(answer.detail, status=answer.status,
+                                    content_type="text/plain; charset=utf-8")
+        else:
+            response = render(
+                request, template, {"detail": answer.detail, "errors": answer.errors,
+                                    "status": answer.status, **answer.extra},
+                status=answer.status,
+            )
         for name, value in answer.headers.items():
             response[name] = value
         return response

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
+from audit import witnessing
 from audit.recording import outbox_lag_seconds
 
 
@@ -69,6 +70,8 @@ def healthz(request):
             checks["audit_outbox"] = f"error: oldest event waiting {lag:.0f}s (limit {limit}s)"
         else:
             checks["audit_outbox"] = "ok"
+        witnessed, checks["audit_witnesses"] = witnessing.health()
+        healthy = healthy and witnessed
     return JsonResponse(
         {"status": "ok" if healthy else "unhealthy", "checks": checks},
         status=200 if healthy else 503,

@@ -108,6 +108,18 @@ def test_pages_map_the_same_errors_to_the_sites_pages(kind, web, us_investigator
         assert denied == []
 
 
+@pytest.mark.parametrize("kind, status", [("invalid", 400), ("unavailable", 503),
+                                          ("full", 507)])
+def test_errors_without_a_page_of_their_own_keep_their_status(kind, status, web,
+                                                              us_investigator):
+    response = web(us_investigator).get(f"/errors/{kind}/")
+    assert response.status_code == status
+    if kind == "invalid" and response["Content-Type"].startswith("text/plain"):
+        assert response.content.decode() == "title: too long; status: unknown"
+    if kind == "unavailable":
+        assert response["Retry-After"] == "7"
+
+
 def test_a_page_refusal_is_audited_exactly_as_the_api_refusal(web, api, us_investigator,
                                                              audit_log):
     web(us_investigator).get("/errors/forbidden/")
