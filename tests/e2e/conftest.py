@@ -16,8 +16,8 @@ Fixtures for every browser test (reuse them):
   (var/e2e/<run id>/, or $E2E_SCREENSHOTS; never committed).
 - `throttle(page, bytes_per_second)`: the connection throttled through the DevTools Protocol.
 
-Without chromium or Playwright the whole folder is skipped with one line that says why,
-except under REQUIRE_SERVICES=1 (CI), where a missing browser is a failure.
+Without chromium or Playwright the browser tests are left out with one line at the end of
+the run that says why, except under REQUIRE_SERVICES=1 (CI), where that is an error.
 """
 
 from __future__ import annotations
@@ -28,10 +28,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
-# between browser steps are ordinary synchronous calls all the same.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("E2E_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -54,49 +50,67 @@ def _missing() -> str:
 MISSING = _missing()
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    if not MISSING:
+    """Browser tests last (after pytest-django's own ordering): Playwright's event loop stays
+    in this thread until the session ends, and no other test should run beside it. Without
+    a browser they are left out with one line that says why."""
+    here = Path(__file__).parent
+    browser = [item for item in items if here in Path(str(item.fspath)).parents]
+    items[:] = [item for item in items if item not in browser] + browser
+    if not MISSING or not browser:
         return
     if os.environ.get("REQUIRE_SERVICES") == "1":
         raise pytest.UsageError(f"REQUIRE_SERVICES=1 but {MISSING}")
-    here = Path(__file__).parent
-    marker = pytest.mark.skip(reason=MISSING)
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(marker)
+    # Left out as a group, said once at the end (pytest_terminal_summary), never silently.
+    config.hook.pytest_deselected(items=browser)
+    items[:] = items[: len(items) - len(browser)]
+    config.stash[_LEFT_OUT] = len(browser)
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    """After a browser test's flush, make again the rows that migrations make (permissions
-    and role groups by post_migrate, the founding countries by their data migration), so
-    the tests that pytest-django runs later, in whatever order, find them."""
-    yield
-    here = Path(__file__).parent
-    if here not in Path(str(item.fspath)).parents or MISSING:
-        return
-    import importlib
+_LEFT_OUT = pytest.StashKey[int]()
 
-    from django.utils import translation
 
-    translation.activate("en")  # the walk's Spanish stays in the walk
-
-    from django.apps import apps
-    from django.core.management.sql import emit_post_migrate_signal
-    from pytest_django.plugin import blocking_manager_key
-
-    from workinggroup.models import Country
-
-    with item.config.stash[blocking_manager_key].unblock():
-        if Country.objects.exists():
-            return
-        emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
-        founders = importlib.import_module("workinggroup.migrations.0002_countries")
-        founders.add_founders(apps, None)
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    left_out = config.stash.get(_LEFT_OUT, 0)
+    if left_out:
+        terminalreporter.write_line(f"{left_out} {MISSING}", yellow=True)
 
 
 def pytest_report_header(config):
     return MISSING or f"browser tests: {CHROMIUM}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _orm_beside_playwright():
+    """Playwright's sync API runs an event loop in this thread from the first browser test
+    to the end of the session; the ORM calls a test makes between browser steps (and the
+    flush after it) are ordinary synchronous calls all the same. Browser tests run last, so
+    no other test (`check --deploy` among them) sees the variable."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(autouse=True)
+def _migrated_rows(transactional_db):
+    """Every browser test signs in members of a country: an earlier flush may have taken
+    the founding countries (tests/conftest.py, restore_migrated_rows)."""
+    from tests.conftest import restore_migrated_rows
+
+    restore_migrated_rows()
+
+
+@pytest.fixture(autouse=True)
+def _english_afterwards():
+    yield
+    from django.utils import translation
+
+    translation.activate("en")  # the walk's Spanish stays in the walk
 
 
 @pytest.fixture(scope="session")
