@@ -7,9 +7,8 @@ class DashboardConfig(AppConfig):
     verbose_name = _("Dashboard")
 
     def seed_demo(self) -> str:
-        """The dashboard's 24 demo months for `manage.py seed_demo` (dashboard/demo.py); the
-        command finds this hook on the app config, as workinggroup may not import dashboard."""
+        """seed_demo's hook: 24 months of demonstration flow figures per country, once."""
         from dashboard.demo import seed_flows
 
         loaded = seed_flows()
-        return f"Demo flow figures loaded for {loaded} country(ies)." if loaded else ""
+        return f"Dashboard: demonstration flow figures loaded for {loaded} country(ies)."

@@ -19,7 +19,7 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
            "#000000")
 PATTERNS = ("solid", "hatch", "dots", "cross", "vertical", "horizontal", "checks", "rings")
 WIDTH, HEIGHT = 720, 300
-LEFT, RIGHT, TOP, BOTTOM = 64, 12, 12, 64
+LEFT, RIGHT, TOP, BOTTOM = 64, 12, 12, 36
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def chart(table: Table) -> dict:
     group_w = plot_w / max(1, len(table.rows))
     bar_w = group_w * 0.8 / max(1, len(table.series))
     bars, labels = [], []
-    every = max(1, math.ceil(len(table.rows) / 12))  # at most 12 row labels under the axis
+    every = max(1, math.ceil(len(table.rows) / 8))  # at most 8 row labels: they never overlap
     for i, row in enumerate(table.rows):
         x0 = LEFT + i * group_w + group_w * 0.1
         if i % every == 0:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from statistics import median
 
 from django.db import connection
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Func, Q, Sum
+from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -169,12 +169,13 @@ def flow_tables(f: FlowFilter, countries: list[str]) -> list[RawTable]:
     return [per_month, per_segment, per_citizenship, per_demographic]
 
 
-class _Median(Func):
-    """PostgreSQL's percentile_cont over an interval: the median inside the one GROUP BY."""
+class _Median(Aggregate):
+    """PostgreSQL's percentile_cont over an interval: the median inside the one GROUP BY
+    (an Aggregate, so that its argument stays out of the GROUP BY)."""
 
-    template = "percentile_cont(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
     output_field = DurationField()
-    contains_aggregate = True
 
 
 def _decision_medians(decided) -> tuple[dict, dict]:

@@ -13,7 +13,7 @@ import audit
 from core.errors import DomainError
 from core.roles import holds_role_permission
 from dashboard.models import FlowFigure, FlowRevision
-from dashboard.parsing import Problem, parse_flow_csv
+from dashboard.parsing import Problem, no_cyclic_gc, parse_flow_csv
 from dashboard.upload import MAX_FILE_BYTES
 from workinggroup.models import Country
 
@@ -65,7 +65,7 @@ def flow_import(*, actor, data: bytes, filename: str = "", demonstration: bool =
         # Imports of one country run one at a time: the country row is what they decide on.
         Country.objects.select_for_update().get(pk=country)
         revision = FlowRevision.objects.create(
-            country_id=country, uploaded_by=actor if actor.pk else None,
+            country_id=country, uploaded_by=actor,
             filename=(filename or "")[:200], rows=len(parsed.rows), sha256=digest,
             first_month=parsed.months[0], last_month=parsed.months[-1], months=month_labels,
             demonstration=demonstration,
@@ -83,7 +83,7 @@ def _insert(rows: list[tuple], revision_id: int) -> None:
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(FlowFigure._meta.db_table)
         names = ", ".join(connection.ops.quote_name(c) for c in _TABLE_COLUMNS)
-        with connection.cursor() as cursor:
+        with connection.cursor() as cursor, no_cyclic_gc():
             with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row((*row, revision_id))

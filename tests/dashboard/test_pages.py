@@ -188,3 +188,22 @@ def test_a_forged_import_form_is_refused_and_stores_nothing(db, web, mx_statisti
                                                                              csv_file(ROW))})
     assert response.status_code == 403
     assert FlowRevision.objects.count() == 0
+
+
+def test_no_case_subject_or_identifier_is_reachable_through_the_dashboard(db, web, make_case,
+                                                                          mx_investigator):
+    from cases.services import subject_add
+    from dashboard.selectors import TABLE_SLUGS
+
+    case = make_case("US", title="Operación Colibrí", summary="Ruta por Tecún Umán")
+    subject_add(case=case, actor=case.created_by, full_name="Rosa Imelda Pérez", role="recruiter",
+                identifiers=[{"identifier_type": "passport", "value": "P4455667"}])
+    client = web(mx_investigator)
+    bodies = [client.get("/dashboard/").content.decode()]
+    bodies += [client.get(f"/dashboard/csv/{slug}/").content.decode() for slug in TABLE_SLUGS]
+    bodies += [client.get(f"/dashboard/csv/{slug}/?publication=1").content.decode()
+               for slug in TABLE_SLUGS]
+    for body in bodies:
+        for secret in (case.reference, str(case.pk), "Colibrí", "Tecún", "Rosa Imelda",
+                       "P4455667"):
+            assert secret not in body

@@ -35,7 +35,8 @@ def figures(rows) -> bytes:
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_statistics_member_uploads_filters_in_spanish_and_downloads(
-    browser_page, sign_in_page, switch_language, axe_check, screenshot, make_member, tmp_path,
+    browser_page, sign_in_page, switch_language, axe_check, screenshot, screenshot_dir,
+    make_member, tmp_path,
 ):
     last = month_back(1)
     label_en = last.strftime("%b %Y")  # "Nov 2026": the page's English month label
@@ -86,6 +87,8 @@ def test_a_statistics_member_uploads_filters_in_spanish_and_downloads(
     assert "eventos, no personas" in page.locator("#flows-month h3").inner_text()
     axe_check(page)
     screenshot(page, "dashboard-03-es-mx-gt")
+    # one panel at full resolution: the chart, its legend and its table
+    page.locator("#flows-month").screenshot(path=str(screenshot_dir / "dashboard-04-panel.png"))
 
     # --- the CSV of exactly what is shown ---------------------------------------------------
     with page.expect_download() as waiting:
