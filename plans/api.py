@@ -263,9 +263,9 @@ class PlanTasksView(GenericAPIView):
     def post(self, request, plan_id):
         plan = selectors.get_plan_for(request.user, plan_id)
         data = _parse(TaskInput, request)
-        assignee = None
-        if data.pop("assignee"):
-            assignee = User.objects.filter(username=request.data["assignee"]).first()
+        assignee, username = None, data.pop("assignee")
+        if username:
+            assignee = User.objects.filter(username=username).first()
             if assignee is None:
                 raise ValidationError({"assignee": "no member has this username"})
         task = services.task_assign(plan=plan, actor=request.user, assignee=assignee, **data)
