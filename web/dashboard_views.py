@@ -17,6 +17,7 @@ from dashboard.selectors import TABLE_SLUGS, dashboard_for, revisions_for
 from dashboard.services import FlowFileRejected, can_import_flows, flow_import
 from dashboard.upload import MAX_FILE_BYTES, CsvUploadHandler
 from web.dashboard_forms import FilterForm, FlowUploadForm
+from web.plans_dashboard import PLAN_SLUGS, plan_tables
 from web.views import member_page
 
 _csrf = CsrfViewMiddleware(lambda request: None)
@@ -33,6 +34,7 @@ def dashboard(request):
     """Every chart with its table and CSV link, under the filters in the URL."""
     form, flow_filter = _filters(request)
     data = dashboard_for(request.user, flow_filter)
+    data.tables += plan_tables(request.user, publication=flow_filter.publication)
     query = request.GET.copy()
     query.pop("publication", None)
     return render(request, "dashboard/dashboard.html", {
@@ -45,10 +47,14 @@ def dashboard(request):
 @member_page
 def dashboard_csv(request, slug):
     """Exactly one table as shown (or marked for publication: every count rounded)."""
-    if slug not in TABLE_SLUGS:
+    if slug not in TABLE_SLUGS + PLAN_SLUGS:
         raise Http404
     form, flow_filter = _filters(request)
     data = dashboard_for(request.user, flow_filter, only=slug)
+    data.tables += [t for t in plan_tables(request.user, publication=flow_filter.publication)
+                    if t.slug == slug]
+    if not data.tables:  # a country in no plan has no plan panel
+        raise Http404
     described = "; ".join(f"{k}={v}" for k, v in request.GET.items()) or _("none")
     body = table_csv(data.table(slug), data, filters=described)
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")

@@ -26,5 +26,6 @@ urlpatterns = [
     path("lookup/", sharing_views.lookup_page, name="lookup"),
     path("lookup/ask/", sharing_views.ask_for_access, name="ask"),
     path("requests/", sharing_views.requests_page, name="requests"),
+    path("", include("web.plans_urls")),
     path("", include("web.dashboard_urls")),
 ]

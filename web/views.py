@@ -55,6 +55,7 @@ def navigation(user) -> list[tuple[str, str]]:
         entries.append((reverse("web:lookup"), _("Lookup")))
     if _reads_cases(user):
         entries.append((reverse("web:requests"), _("Requests")))
+        entries.append((reverse("web:plan_list"), _("Joint operations")))
     return entries
 
 
