@@ -48,11 +48,13 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
 
 class UploadError(APIException):
-    """An UploadRefused as an API answer (400, 413, 415 or 503)."""
+    """An UploadRefused as an API answer (400, 413, 415, 503 or 507)."""
 
     def __init__(self, refusal: UploadRefused):
         super().__init__(detail=str(refusal), code=refusal.reason)
         self.status_code = refusal.status
+        if refusal.status == 503:
+            self.wait = 5  # DRF's handler sends it as Retry-After
 
 
 class IntegrityFailure(APIException):
@@ -148,7 +150,7 @@ class CaseAttachmentsView(GenericAPIView):
     @extend_schema(
         request={"multipart/form-data": UPLOAD_REQUEST},
         responses={201: AttachmentSerializer, 400: None, 403: None, 404: None, 413: None,
-                   415: None},
+                   415: None, 503: None, 507: None},
     )
     def post(self, request, case_id):
         """Upload one file (multipart field `file`), encrypted as it arrives."""

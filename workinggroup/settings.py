@@ -107,6 +107,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Uncaught exceptions (database down) and every error under /api/ answered as JSON or
+    # the site's 500/503 page: above everything that may touch the database.
+    "workinggroup.api_errors.ErrorAnswersMiddleware",
     "workinggroup.signin.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -123,6 +126,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "workinggroup.urls"
+# Uncaught exceptions go up to workinggroup.api_errors.ErrorAnswersMiddleware, which answers
+# JSON or the site's 500/503 page and logs them: never Django's debug page, whatever DEBUG.
+DEBUG_PROPAGATE_EXCEPTIONS = True
 WSGI_APPLICATION = "workinggroup.wsgi.application"
 
 TEMPLATES = [
@@ -147,6 +153,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Reconnecting on every request halves list throughput (measured); keep connections.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A database that does not answer fails the request in seconds (503), not minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
+    )
 else:
     # IMMEDIATE transactions let concurrent writers queue on SQLite instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -238,7 +248,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "workinggroup.api_errors.JSONParser",  # deep nesting answers 400
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -272,7 +282,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]  # load balancers probe over plain HTTP
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = 0 if DEBUG else 31536000
@@ -437,6 +447,9 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # --- Audit ---------------------------------------------------------------------------------
 
 AUDIT_OUTBOX_LAG_ALERT_SECONDS = env.int("AUDIT_OUTBOX_LAG_ALERT_SECONDS", default=300)
+# A non-empty outbox nobody drained for this long means the workers are gone (beat drains
+# every 5 s): /healthz reports the drain `stuck` and logs an AUDIT ALERT line.
+AUDIT_DRAIN_STUCK_SECONDS = env.int("AUDIT_DRAIN_STUCK_SECONDS", default=60)
 # A signed checkpoint whenever the chain crosses a multiple of this (and by beat).
 AUDIT_CHECKPOINT_EVERY = env.int("AUDIT_CHECKPOINT_EVERY", default=1000)
 
