@@ -27,10 +27,13 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, connections, transaction
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+
+from audit.services import VERIFIED_CHECKPOINT_KEY
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +69,7 @@ def run_with_deadline(checks: dict[str, Callable[[], object]], deadline: float) 
         thread.start()
         threads.append((name, thread))
     end = time.monotonic() + deadline
-    for name, thread in threads:
+    for _name, thread in threads:
         thread.join(max(0.0, end - time.monotonic()))
     return {
         name: results.get(name, TimedOut(f"no answer within {deadline * 1000:.0f} ms"))
@@ -146,9 +149,6 @@ def _broker_ping() -> dict:
         client.ping()
     finally:
         client.close()
-    from audit.services import VERIFIED_CHECKPOINT_KEY
-    from django.core.cache import cache
-
     try:
         return {"verified_through_checkpoint": cache.get(VERIFIED_CHECKPOINT_KEY)}
     except Exception:
