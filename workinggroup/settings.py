@@ -5,6 +5,7 @@ eagerly on commit, attachments on the local disk, and a SECRET_KEY and keyring g
 into var/. With DEBUG=False it refuses to start on any of those development secrets.
 """
 
+import ipaddress
 import secrets
 import sys
 from pathlib import Path
@@ -77,6 +78,27 @@ elif USING_DEVELOPMENT_SECRET_KEY or USING_DEVELOPMENT_KEYRING:
 # --- Core ----------------------------------------------------------------------------------
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# Every allowed host a loopback address: nobody off this machine can reach the service, so
+# production settings may run on plain HTTP (make serve-prod). Anything else needs TLS.
+LOOPBACK_ONLY = bool(ALLOWED_HOSTS) and all(_is_loopback(h) for h in ALLOWED_HOSTS)
+PLAIN_HTTP = not DEBUG and LOOPBACK_ONLY
+if PLAIN_HTTP:
+    _warn(
+        "DEBUG=False on plain HTTP: every ALLOWED_HOSTS entry is a loopback address, so the "
+        "HTTPS redirect, HSTS and secure cookies are off. Serve anything else behind TLS."
+    )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -281,18 +303,20 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Production's TLS settings; relaxed only on a loopback-only, plain-HTTP box (PLAIN_HTTP).
+TLS = not DEBUG and not PLAIN_HTTP
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=TLS)
 SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]  # load balancers probe over plain HTTP
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_HSTS_SECONDS = 0 if DEBUG else 31536000
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
-# __Host- cookies need HTTPS, so a development box on http:// keeps the plain names.
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = not DEBUG
-SESSION_COOKIE_NAME = "sessionid" if DEBUG else "__Host-sessionid"
-CSRF_COOKIE_NAME = "csrftoken" if DEBUG else "__Host-csrftoken"
-LANGUAGE_COOKIE_NAME = "django_language" if DEBUG else "__Host-language"
+SECURE_HSTS_SECONDS = 31536000 if TLS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = TLS
+SECURE_HSTS_PRELOAD = TLS
+# __Host- cookies need HTTPS, so a box on http:// keeps the plain names.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = TLS
+SESSION_COOKIE_NAME = "__Host-sessionid" if TLS else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if TLS else "csrftoken"
+LANGUAGE_COOKIE_NAME = "__Host-language" if TLS else "django_language"
 CSRF_COOKIE_HTTPONLY = True  # no script reads it; forms carry the token
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = LANGUAGE_COOKIE_SAMESITE = "Lax"
 
