@@ -233,13 +233,27 @@ def web(env: dict, root: Path, *, workers: int = 2) -> tuple[Process, int]:
     return proc, port
 
 
-def worker(env: dict, root: Path, *, beat: bool = True, name: str = "worker") -> Process:
+# A supervisor's restart loop (systemd's Restart=always, RestartSec=1): Celery 5.7's worker
+# exits with "Unrecoverable error" when its Redis connection is cut (kombu's Redis transport
+# fails while restoring unacked messages), so production runs it supervised, as here.
+SUPERVISED = 'while :; do echo "supervisor: worker starting"; "$@"; sleep 1; done'
+
+
+def worker(env: dict, root: Path, *, beat: bool = True, name: str = "worker",
+           supervised: bool = False) -> Process:
     argv = [str(BIN / "celery"), "-A", "workinggroup", "worker", "--loglevel=WARNING",
             "--concurrency=1", "--without-gossip", "--without-mingle", "-n",
             f"{name}-{uuid.uuid4().hex[:6]}@%h"]
     if beat:
         argv += ["--beat", "--schedule", str(root / f"{name}-beat-schedule")]
+    if supervised:
+        argv = ["sh", "-c", SUPERVISED, "supervise", *argv]
     return Process(argv, env, root / f"{name}.log").start()
+
+
+def worker_starts(root: Path, name: str = "worker") -> int:
+    """How many times the supervisor started the worker."""
+    return (root / f"{name}.log").read_text(errors="replace").count("supervisor: worker starting")
 
 
 def _live(port: int) -> bool:
