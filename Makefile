@@ -49,7 +49,8 @@ run: migrate
 # with beat, DEBUG=False, WhiteNoise static files, against PostgreSQL and Redis on loopback
 # (DATABASE_URL and CELERY_BROKER_URL, see README). Secrets are made once into var/prod/: a
 # SECRET_KEY file and a keyring from create_keyring. Plain HTTP on 127.0.0.1 only: the
-# settings relax TLS because every ALLOWED_HOSTS entry is a loopback address.
+# settings relax TLS because every ALLOWED_HOSTS entry is a loopback address. The worker is
+# restarted when it exits, as a supervisor would (Celery's exits when Redis goes away).
 PROD_DIR := var/prod
 serve-prod: install messages
 	@if [ -z "$$DATABASE_URL" ] || [ -z "$$CELERY_BROKER_URL" ]; then \
@@ -66,8 +67,12 @@ serve-prod: install messages
 	$(PY) manage.py migrate --noinput -v0; \
 	$(PY) manage.py collectstatic --noinput -v0; \
 	$(PY) manage.py seed_demo --loopback-demo; \
-	$(VENV)/bin/celery -A workinggroup worker --beat --loglevel=WARNING --concurrency=2 \
-	  --schedule $(PROD_DIR)/celerybeat-schedule & worker=$$!; \
+	( trap 'kill $$c 2>/dev/null; wait $$c; exit 0' INT TERM; \
+	  while :; do \
+	    $(VENV)/bin/celery -A workinggroup worker --beat --loglevel=WARNING --concurrency=2 \
+	      --schedule $(PROD_DIR)/celerybeat-schedule & c=$$!; wait $$c; \
+	    echo "serve-prod: the Celery worker exited; restarting it in 1 s"; sleep 1; \
+	  done ) & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null; exit 0' EXIT INT TERM; \
 	echo ""; \
 	echo "Working Group Exchange, production settings: http://127.0.0.1:$(PORT)/"; \

@@ -107,9 +107,13 @@ def percentile(samples, p):
 
 
 def main():
+    global IDENTIFIERS, CASES
     parser = argparse.ArgumentParser()
     parser.add_argument("--lookups", type=int, default=2000)
+    parser.add_argument("--identifiers", type=int, default=IDENTIFIERS,
+                        help="identifiers stored (cases: a tenth of it); small for a smoke run")
     args = parser.parse_args()
+    IDENTIFIERS, CASES = args.identifiers, max(10, args.identifiers // 10)
     ensure_database()
     import django
 

@@ -3,15 +3,24 @@ its own PostgreSQL, Redis, web and worker processes, all stopped when the test e
 
 import pytest
 
-from tests.conftest import service_missing
+from tests.conftest import REQUIRE_SERVICES, service_missing
 from tests.faults import services
 
 
 @pytest.fixture(scope="session")
-def pg_template(tmp_path_factory):
-    """The data folder of a stopped cluster holding the migrated schema."""
+def own_services():
+    """Gate: these tests start their own servers, so they run where services are required
+    (.ci/run) and are skipped, saying so, elsewhere (`make test` stays quick)."""
+    if not REQUIRE_SERVICES:
+        pytest.skip("starts its own PostgreSQL, Redis, gunicorn and Celery: runs under "
+                    "REQUIRE_SERVICES=1 (.ci/run)")
     if missing := services.missing_binaries():
-        service_missing(f"the fault drills need {', '.join(missing)} on PATH")
+        service_missing(f"needs {', '.join(missing)} on PATH")
+
+
+@pytest.fixture(scope="session")
+def pg_template(own_services, tmp_path_factory):
+    """The data folder of a stopped cluster holding the migrated schema."""
     cluster = services.Postgres().init().start()
     try:
         env = services.production_env(tmp_path_factory.mktemp("pg-template"),
