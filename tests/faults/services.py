@@ -281,6 +281,16 @@ def request(port: int, method: str, path: str, *, token: str | None = None, body
         conn.close()
 
 
+def upload(port: int, token: str, case_id: str, data: bytes, filename: str = "evidence.pdf"):
+    """POST one file as multipart to the case's attachments; (status, headers, body)."""
+    boundary = f"wgx{uuid.uuid4().hex}"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"{filename}\"\r\nContent-Type: application/pdf\r\n\r\n").encode() \
+        + data + f"\r\n--{boundary}--\r\n".encode()
+    return request(port, "POST", f"/api/v1/cases/{case_id}/attachments/", token=token,
+                   body=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+
 # Members, tokens and cases for a drill, made through the services in the drill's database.
 SEED = """
 import json

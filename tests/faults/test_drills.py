@@ -4,7 +4,6 @@ failures by status, audit events expected vs stored (run with -s or -rP to see t
 
 import json
 import os
-import secrets
 import subprocess
 import time
 
@@ -151,15 +150,8 @@ def _mount_small_disk(path, size="1m"):
         service_missing(f"the storage-full drill mounts a small tmpfs: {mounted.stderr.strip()}")
 
 
-def _upload(port, token, case_id, size):
-    boundary = f"wgx{secrets.token_hex(8)}"
-    data = b"%PDF-1.7\n" + os.urandom(size - 9)
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-            f"filename=\"evidence.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").encode() \
-        + data + f"\r\n--{boundary}--\r\n".encode()
-    return services.request(port, "POST", f"/api/v1/cases/{case_id}/attachments/", token=token,
-                            body=body, headers={
-                                "Content-Type": f"multipart/form-data; boundary={boundary}"})
+def _pdf(size):
+    return b"%PDF-1.7\n" + os.urandom(size - 9)
 
 
 def test_storage_full_on_upload_is_507_stores_nothing_and_is_audited(drill):
@@ -170,9 +162,9 @@ def test_storage_full_on_upload_is_507_stores_nothing_and_is_audited(drill):
         drill.worker()
         seeded = drill.seed()
         token, case = seeded["tokens"]["us.investigator"], seeded["cases"]["US"]
-        first = _upload(port, token, case, 300 * 1024)
-        full = _upload(port, token, case, 3 * 1024 * 1024)
-        after = _upload(port, token, case, 100 * 1024)
+        first = services.upload(port, token, case, _pdf(300 * 1024))
+        full = services.upload(port, token, case, _pdf(3 * 1024 * 1024))
+        after = services.upload(port, token, case, _pdf(100 * 1024))
         load.wait_until_drained(drill.pg)
         files = sorted(p for p in store.rglob("*") if p.is_file())
         rows = drill.pg.query("SELECT count(*) FROM cases_attachment")[0][0]
