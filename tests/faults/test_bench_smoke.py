@@ -20,6 +20,7 @@ SMOKE = {
     "lookup": (["--lookups", "200", "--identifiers", "5000"], "ratio p50"),
     "case_list": (["--cases", "3000", "--duration", "1", "--slices", "1",
                    "--connections", "2"], "connections, 1 s per variant"),
+    "load": (["--smoke"], "load average at the end"),
 }
 
 
