@@ -300,7 +300,7 @@ from workinggroup import members
 out = {"tokens": {}, "cases": {}}
 with system_actor("fault drill seed"):
     for cc in ("US", "MX"):
-        for role in ("investigator", "liaison"):
+        for role in ("investigator", "liaison", "auditor"):
             name = f"{cc.lower()}.{role}"
             user = members.member_create(username=name, password="drill-Password-2026",
                                          roles=[role], country_code=cc,
