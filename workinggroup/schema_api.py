@@ -12,7 +12,7 @@ how the API really answers (workinggroup.api_errors, workinggroup.exceptions):
 - request text that must not be blank has `minLength: 1`;
 - request bodies that refuse unknown keys (the StrictInput serializers, recognised by their
   `read_only_names`) say `additionalProperties: false`;
-- `page` has `minimum: 1`, `page_size` its bounds.
+- `page` runs from 1 to MAX_PAGE, `page_size` from 1.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ ERROR_COMPONENT = ResolvedComponent(
         "required": ["detail"],
     },
 )
+# Lists refuse a page number past this with 400 (cases.api); below it, past the end is 404.
+MAX_PAGE = 10**6
 RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer", "minimum": 0},
                                "description": "Seconds to wait before trying again."}}
 DESCRIPTIONS = {
@@ -106,4 +108,6 @@ class AutoSchema(SpectacularAutoSchema):
         for parameter in parameters:
             if parameter.get("name") in {"page", "page_size"}:
                 parameter.setdefault("schema", {})["minimum"] = 1
+            if parameter.get("name") == "page":
+                parameter["schema"]["maximum"] = MAX_PAGE
         return parameters

@@ -270,8 +270,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
+        # JSON only: a form's empty field means "not given" to DRF, not "", so forms would
+        # not keep the schema's contract. The upload endpoint installs its own multipart parser.
         "workinggroup.api_errors.JSONParser",  # deep nesting answers 400
-        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "workinggroup.schema_api.AutoSchema",
