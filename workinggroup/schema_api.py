@@ -9,7 +9,7 @@ how the API really answers (workinggroup.api_errors, workinggroup.exceptions):
   object or a list pages (a page past the end), 409 on state changes, 413 and 415 where a
   body is read, 429 on the lookup, 503 everywhere (the database, or Redis for lookups; with
   Retry-After), 507 on uploads;
-- request text that must not be blank has `minLength: 1`;
+- request text that must not be blank has `minLength: 1`, and no text may hold NUL;
 - request bodies that refuse unknown keys (the StrictInput serializers, recognised by their
   `read_only_names`) say `additionalProperties: false`;
 - `page` runs from 1 to MAX_PAGE, `page_size` from 1.
@@ -35,6 +35,7 @@ ERROR_COMPONENT = ResolvedComponent(
         "required": ["detail"],
     },
 )
+NO_NUL = "^[^\\x00]*$"
 # Lists refuse a page number past this with 400 (cases.api); below it, past the end is 404.
 MAX_PAGE = 10**6
 RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer", "minimum": 0},
@@ -95,6 +96,10 @@ class AutoSchema(SpectacularAutoSchema):
                 and schema.get("type") == "string" and "enum" not in schema
                 and "format" not in schema):
             schema.setdefault("minLength", 1)
+        if (direction == "request" and isinstance(field, serializers.CharField)
+                and isinstance(schema, dict) and schema.get("type") == "string"
+                and "enum" not in schema and "format" not in schema):
+            schema.setdefault("pattern", NO_NUL)  # DRF refuses NUL characters in text
         return schema
 
     def _map_basic_serializer(self, serializer, direction):
