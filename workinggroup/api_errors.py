@@ -175,6 +175,8 @@ def _api_user(request):
 
 def _audit_refusal(request, detail: str) -> None:
     """An unknown /api/ path is refused like any other: audited as access.denied."""
+    # Imported here: DRF's settings import this module (JSONParser) while
+    # workinggroup.exceptions is itself importing DRF.
     from workinggroup.exceptions import record_denial
 
     try:
