@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip -q --disable-pip-version-check
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run serve-prod test install install-dev migrate messages lint bandit audit-deps bench clean
+.PHONY: run serve-prod test install install-dev migrate messages lint bandit layers audit-deps bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -93,10 +93,15 @@ audit-deps: install-dev bandit
 	$(VENV)/bin/pip-audit --strict -r requirements.txt
 	$(VENV)/bin/pip-audit --strict -r requirements-dev.txt
 
+# The layering and where rest_framework may be imported (pyproject.toml, docs/architecture.md).
+layers: install-dev
+	$(VENV)/bin/lint-imports --no-logo
+
 test: install-dev messages
 	$(VENV)/bin/ruff check .
 	$(MAKE) --no-print-directory bandit
+	$(MAKE) --no-print-directory layers
 	$(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .import_linter_cache

@@ -2,7 +2,7 @@
 
 
 def record(action, actor=None, target=None, outcome="success", case=None, **details):
-    """Log one event in the caller's transaction (see audit.services.record)."""
-    from audit.services import record as _record
+    """Log one event in the caller's transaction (see audit.recording.record)."""
+    from audit.recording import record as _record
 
     return _record(action, actor, target, outcome, case, **details)

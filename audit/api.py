@@ -1,43 +1,53 @@
-"""The auditor API: entries, export, verification and checkpoints. Thin: parse, gate, render.
+"""The auditor API: entries, export, verification and checkpoints. Thin: parse, call the
+audit selector (which gates, filters and records the read), render.
 
-Every answer is audited (audit.view, audit.export, audit.verify); a refusal is a 403 that the
-API exception handler records as access.denied.
+A refusal is a 403 that the API exception handler records as access.denied.
 """
 
 import base64
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, generics, permissions
+from rest_framework import exceptions, permissions
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-import audit
-from audit import chain, selectors, services
+from audit import chain, selectors
 from audit.actions import ACTIONS, Outcome
-from audit.filters import FILTER_NAMES, PAGING_PARAMETERS, AuditEntryFilter, applied_filters
-from audit.models import AuditCheckpoint
+from audit.filters import FILTER_NAMES, PAGING_PARAMETERS
 from audit.serializers import (
     AuditCheckpointSerializer,
     AuditEntrySerializer,
     VerificationSerializer,
 )
 
+FILTER_PARAMETERS = [
+    OpenApiParameter("actor", OpenApiTypes.STR),
+    OpenApiParameter("action", OpenApiTypes.STR, enum=sorted(ACTIONS)),
+    OpenApiParameter("case", OpenApiTypes.UUID),
+    OpenApiParameter("country", OpenApiTypes.STR, description="actor's or case's"),
+    OpenApiParameter("outcome", OpenApiTypes.STR, enum=list(Outcome.ALL)),
+    OpenApiParameter("since", OpenApiTypes.DATETIME, description="occurred_at >="),
+    OpenApiParameter("until", OpenApiTypes.DATETIME, description="occurred_at <"),
+]
+
 
 class IsAuditor(permissions.BasePermission):
-    message = "Only auditors may read the audit log."
+    message = selectors.NOT_AN_AUDITOR
 
     def has_permission(self, request, view):
         return selectors.can_read_audit(request.user)
 
 
 class _SeqCursor(CursorPagination):
-    """Cursor pagination by seq; a bad cursor is a 400 naming it, not a 404."""
+    """Cursor pagination by seq; a bad cursor is a 400 naming it, not a 404 or a 500."""
 
     page_size = 100
     page_size_query_param = "page_size"
@@ -45,9 +55,15 @@ class _SeqCursor(CursorPagination):
 
     def decode_cursor(self, request):
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except exceptions.NotFound:
-            raise exceptions.ValidationError({"cursor": ["invalid cursor"]}) from None
+            cursor = False
+        # DRF checks the cursor's offset and direction, not its position: a forged
+        # non-number would reach the database as a seq (a 500).
+        if cursor is False or (cursor is not None and cursor.position is not None
+                               and not str(cursor.position).lstrip("-").isdigit()):
+            raise exceptions.ValidationError({"cursor": ["invalid cursor"]})
+        return cursor
 
 
 class EntryCursor(_SeqCursor):
@@ -59,8 +75,21 @@ class CheckpointCursor(_SeqCursor):
     page_size = 1000
 
 
+class _ExportNegotiation(DefaultContentNegotiation):
+    """The export answers JSON Lines whatever renderer the client's Accept names: it is the
+    one type the endpoint produces (and advertises), so `Accept: application/x-ndjson`, the
+    natural thing to send, must not be a 406."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except exceptions.NotAcceptable:
+            return renderers[0], renderers[0].media_type
+
+
 class AuditAPIView(APIView):
-    """Auditors only; answers are never cached; query parameters are checked by name."""
+    """Auditors only; answers are never cached; query parameters are checked by name; the
+    selectors' Django errors become the API's."""
 
     permission_classes = [permissions.IsAuthenticated, IsAuditor]
     allowed_parameters: tuple[str, ...] = ()
@@ -73,6 +102,13 @@ class AuditAPIView(APIView):
                 {name: ["not a filter of this endpoint"] for name in unknown}
             )
 
+    def handle_exception(self, exc):
+        if isinstance(exc, DjangoValidationError):
+            exc = exceptions.ValidationError(exc.message_dict)
+        elif isinstance(exc, DjangoPermissionDenied):
+            exc = exceptions.PermissionDenied(str(exc) or None)
+        return super().handle_exception(exc)
+
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         add_never_cache_headers(response)
@@ -80,61 +116,35 @@ class AuditAPIView(APIView):
         return response
 
 
-class EntryList(AuditAPIView, generics.ListAPIView):
+class EntryList(AuditAPIView):
     """Audit entries the caller may see, newest first, filtered, cursor-paginated."""
 
-    serializer_class = AuditEntrySerializer
-    pagination_class = EntryCursor
     allowed_parameters = (*FILTER_NAMES, *PAGING_PARAMETERS)
-    filter_backends = [DjangoFilterBackend]
-    filterset_class = AuditEntryFilter
+    pagination_class = EntryCursor  # also tells the schema the answer is paginated
 
-    def get_queryset(self):
-        return selectors.entries_visible_to(self.request.user)
-
-    def list(self, request, *args, **kwargs):
-        response = super().list(request, *args, **kwargs)
-        audit.record(
-            "audit.view",
-            request.user,
-            target=("audit", "entries"),
-            filters=applied_filters(request.query_params),
-            cursor=bool(request.query_params.get("cursor")),
-            returned=len(response.data["results"]),
+    @extend_schema(parameters=FILTER_PARAMETERS, responses=AuditEntrySerializer(many=True))
+    def get(self, request):
+        paginator = self.pagination_class()
+        page = selectors.entries_page(
+            request.user, request.query_params,
+            lambda entries: paginator.paginate_queryset(entries, request, view=self),
         )
-        return response
+        return paginator.get_paginated_response(AuditEntrySerializer(page, many=True).data)
 
 
-class Export(AuditAPIView, generics.GenericAPIView):
+class Export(AuditAPIView):
     """The caller's visible entries, filtered, as JSON Lines of exactly the chain's objects."""
 
     allowed_parameters = FILTER_NAMES
-    filter_backends = [DjangoFilterBackend]
-    filterset_class = AuditEntryFilter
-    pagination_class = None
-
-    def get_queryset(self):
-        return selectors.entries_visible_to(self.request.user)
+    content_negotiation_class = _ExportNegotiation
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("actor", OpenApiTypes.STR),
-            OpenApiParameter("action", OpenApiTypes.STR, enum=sorted(ACTIONS)),
-            OpenApiParameter("case", OpenApiTypes.UUID),
-            OpenApiParameter("country", OpenApiTypes.STR, description="actor's or case's"),
-            OpenApiParameter("outcome", OpenApiTypes.STR, enum=list(Outcome.ALL)),
-            OpenApiParameter("since", OpenApiTypes.DATETIME, description="occurred_at >="),
-            OpenApiParameter("until", OpenApiTypes.DATETIME, description="occurred_at <"),
-        ],
+        parameters=FILTER_PARAMETERS,
         responses={(200, "application/x-ndjson"): OpenApiResponse(OpenApiTypes.STR)},
     )
     def get(self, request):
-        entries = self.filter_queryset(self.get_queryset())  # a bad filter value is a 400
-        filters = applied_filters(request.query_params)
-        audit.record("audit.export", request.user, target=("audit", "entries"), filters=filters)
-        response = StreamingHttpResponse(
-            selectors.export_lines(entries), content_type="application/x-ndjson"
-        )
+        lines = selectors.entries_export(request.user, request.query_params)
+        response = StreamingHttpResponse(lines, content_type="application/x-ndjson")
         stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
         response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.jsonl"'
         return response
@@ -145,31 +155,29 @@ class Verify(AuditAPIView):
 
     @extend_schema(responses=VerificationSerializer)
     def get(self, request):
-        result = services.chain_verify(actor=request.user)
-        return Response(VerificationSerializer(result).data)
+        return Response(VerificationSerializer(selectors.chain_verification(request.user)).data)
 
 
-class CheckpointList(AuditAPIView, generics.ListAPIView):
+class CheckpointList(AuditAPIView):
     """Signed checkpoints, oldest first, with the public keys and the exact signed message."""
 
-    serializer_class = AuditCheckpointSerializer
-    pagination_class = CheckpointCursor
     allowed_parameters = PAGING_PARAMETERS
-    queryset = AuditCheckpoint.objects.all()
+    pagination_class = CheckpointCursor
 
-    def list(self, request, *args, **kwargs):
-        response = super().list(request, *args, **kwargs)
+    @extend_schema(responses=AuditCheckpointSerializer(many=True))
+    def get(self, request):
+        paginator = self.pagination_class()
+        page, public_keys = selectors.checkpoints_page(
+            request.user, request.query_params,
+            lambda checkpoints: paginator.paginate_queryset(checkpoints, request, view=self),
+        )
+        response = paginator.get_paginated_response(
+            AuditCheckpointSerializer(page, many=True).data
+        )
         response.data["algorithm"] = "Ed25519"
         response.data["message"] = chain.CHECKPOINT_MESSAGE_TEMPLATE
         response.data["public_keys"] = {
             key_id: {"hex": raw.hex(), "base64": base64.b64encode(raw).decode("ascii")}
-            for key_id, raw in selectors.checkpoint_public_keys().items()
+            for key_id, raw in public_keys.items()
         }
-        audit.record(
-            "audit.view",
-            request.user,
-            target=("audit", "checkpoints"),
-            cursor=bool(request.query_params.get("cursor")),
-            returned=len(response.data["results"]),
-        )
         return response

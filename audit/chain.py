@@ -28,6 +28,10 @@ FIELDS = (
     "prev_hash",
 )
 
+# In the body of every entry chained since migration audit.0004 (absent before): the country
+# codes whose auditors may read it, sorted (audit/visibility.py).
+READERS = "readers"
+
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -57,6 +61,8 @@ def entry_dict(entry) -> dict:
     data = {name: getattr(entry, name) for name in FIELDS}
     data["occurred_at"] = format_timestamp(entry.occurred_at)
     data["recorded_at"] = format_timestamp(entry.recorded_at)
+    if entry.readers is not None:
+        data[READERS] = entry.readers.split(",") if entry.readers else []
     return data
 
 

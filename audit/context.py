@@ -53,6 +53,14 @@ def case_seen():
     return holder.get("case") if holder else None
 
 
+def current_route() -> str | None:
+    """The URL pattern this request matched (`api/v1/cases/<str:case_id>/shares/`), if any:
+    what an entry for a reader who may not see the case shows instead of the path."""
+    holder = _seen.get()
+    match = getattr(holder.get("request"), "resolver_match", None) if holder else None
+    return match.route if match is not None else None
+
+
 class RequestContextMiddleware:
     """Gives each request an id (or keeps a well-formed X-Request-ID) for its audit events."""
 
@@ -69,7 +77,7 @@ class RequestContextMiddleware:
                 user_agent=request.headers.get("User-Agent", "")[:200],
             )
         )
-        seen = _seen.set({})
+        seen = _seen.set({"request": request})
         try:
             response = self.get_response(request)
         finally:

@@ -1,5 +1,12 @@
-"""The auditors' filters, shared by the entry list and the export: bad values are a 400
-naming the field, never a 500 or a silently ignored filter."""
+"""The auditors' filters, shared by the entry list and the export (API and pages alike): bad
+values are a 400 naming the field, never a 500 or a silently ignored filter.
+
+Messages never repeat the value given: django-filter formats a message with %-style
+parameters, so a `%` in a repeated value would break it (`?country=%25s` was a 500).
+"""
+
+import datetime as dt
+import re
 
 import django_filters
 from django import forms
@@ -7,17 +14,34 @@ from django.db.models import Q
 
 from audit.actions import ACTIONS, Outcome
 from audit.models import AuditEntry
-from workinggroup.models import Country
 
 PAGING_PARAMETERS = ("cursor", "page_size")
+_COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+# PostgreSQL keeps offsets within +/-15:59 and refuses a timestamp with a wider one.
+_MAX_OFFSET = dt.timedelta(hours=15, minutes=59)
+
+
+def _offset_in_range(value):
+    offset = value.utcoffset() if value is not None else None
+    if offset is not None and abs(offset) > _MAX_OFFSET:
+        raise forms.ValidationError("the time-zone offset must be within +/-15:59")
+    return value
 
 
 class _AuditFilterForm(forms.Form):
     def clean_country(self):
+        # Checked for form, not looked up: audit sits below the working group's models. A
+        # well-formed code of no country matches no entry, which never widens a query.
         code = (self.cleaned_data.get("country") or "").strip().upper()
-        if code and not Country.objects.filter(code=code).exists():
-            raise forms.ValidationError(f"unknown country {code!r}")
+        if code and not _COUNTRY_CODE.match(code):
+            raise forms.ValidationError("not a country code (two letters, ISO 3166 alpha-2)")
         return code
+
+    def clean_since(self):
+        return _offset_in_range(self.cleaned_data.get("since"))
+
+    def clean_until(self):
+        return _offset_in_range(self.cleaned_data.get("until"))
 
     def clean(self):
         cleaned = super().clean()

@@ -70,6 +70,9 @@ class AuditEntry(AppendOnlyModel):
     request_id = models.CharField(max_length=64, blank=True)
     details = models.JSONField(default=dict)
     prev_hash = models.CharField(max_length=64)
+    # The countries whose auditors may read the entry, sorted and comma-separated ("" for
+    # oversight only); NULL for entries chained before it existed (audit/visibility.py).
+    readers = models.CharField(max_length=64, null=True, blank=True)
     # The exact bytes the hash covers after prev_hash: the canonical JSON of the fields above.
     # Verification hashes it as stored; on PostgreSQL a validated CHECK constraint
     # (audit.triggers.BODY_CONSTRAINT) ties every column above to it.

@@ -1,361 +1,117 @@
-"""Reading the audit trail: the auditors' gate, the chain rows, and the walk that verifies them."""
+"""Reading the audit trail: who may read it, the entries each auditor sees, and the auditor's
+reads (list, export, verification, checkpoints), each recorded here.
 
-import hashlib
-import multiprocessing
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import closing
-from dataclasses import dataclass
+The API (audit/api.py) and the coming auditor pages call these and nothing else: the gate,
+the filters and the record of the read are the same for both. A caller that is not an
+auditor gets Django's PermissionDenied; a bad filter value Django's ValidationError naming it.
+"""
 
-import orjson
-import psycopg
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from django.db import connection
+from collections.abc import Callable, Iterator, Mapping
+from typing import TypeVar
+
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
-from psycopg.types.string import ByteaBinaryLoader
 
-from audit import chain, triggers
+from audit import verification
+from audit.checkpoints import checkpoint_public_keys
+from audit.filters import FILTER_NAMES, AuditEntryFilter, applied_filters
 from audit.models import AuditCheckpoint, AuditEntry
-from workinggroup.keyring import get_keyring
+from audit.recording import record
+from audit.rows import export_lines
+from core.roles import holds_role_permission
 
 VIEW_PERMISSION = "audit.view_auditentry"
-CHUNK_SIZE = 10_000
+NOT_AN_AUDITOR = "Only auditors may read the audit log."
+
+Page = TypeVar("Page")
 
 
 # --- Who may read ---------------------------------------------------------------------------
 
 
 def can_read_audit(user) -> bool:
-    """Auditors (the role's model permission) of a country, or of trilateral oversight."""
+    """Auditors (the role's permission) of a country, or of trilateral oversight."""
     return bool(
         user is not None
         and user.is_authenticated
         and user.is_active
-        and user.has_perm(VIEW_PERMISSION)
+        and holds_role_permission(user, VIEW_PERMISSION)
         and (user.oversight or user.country_id)
     )
 
 
+def _require_auditor(user) -> None:
+    if not can_read_audit(user):
+        raise PermissionDenied(NOT_AN_AUDITOR)
+
+
 def entries_visible_to(user) -> QuerySet:
-    """The one gate for audit entries: oversight sees all; a country auditor sees entries whose
-    actor or case belongs to their country; everyone else nothing."""
+    """The one gate for audit entries: oversight sees all; a country auditor sees the entries
+    that list their country among their readers; everyone else nothing.
+
+    Readers are always among the entry's actor and case countries (audit/visibility.py), so
+    the indexed test on those two columns comes first. Entries chained before readers existed
+    (NULL) name a case only to its owner's auditors: whether the actor's country could see
+    that case then is not recorded, so it is assumed it could not.
+    """
     entries = AuditEntry.objects.all()
     if not can_read_audit(user):
         return entries.none()
     if user.oversight:
         return entries
-    return entries.filter(Q(actor_country=user.country_id) | Q(case_country=user.country_id))
-
-
-# --- Chain rows, streamed -------------------------------------------------------------------
-
-
-_AFTER = -7_919_113  # stands for "seq greater than" while the chunk query is compiled
-
-
-def _body_chunks(
-    queryset: QuerySet, after_seq: int, chunk_size: int, fields=("seq", "body", "hash")
-) -> Iterator[list[tuple]]:
-    """`fields` of the queryset's entries by seq (text as bytes), a chunk at a time.
-
-    Keyset pagination on seq, so memory holds at most two chunks. On PostgreSQL the rows come
-    in binary with text loaded as bytes (no decoding: the body is hashed as stored), and the
-    next chunk is fetched, on the same connection and so inside the same transaction, while
-    the caller works on this one.
-    """
-    rows = queryset.order_by("seq").values_list(*fields)
-    if connection.vendor != "postgresql":
-        while True:
-            chunk = [
-                (seq, *(text.encode() for text in texts))
-                for seq, *texts in rows.filter(seq__gt=after_seq)[:chunk_size]
-            ]
-            if not chunk:
-                return
-            yield chunk
-            if len(chunk) < chunk_size:
-                return
-            after_seq = chunk[-1][0]
-
-    sql, params = rows.filter(seq__gt=_AFTER)[:chunk_size].query.sql_with_params()
-    params, slot = list(params), params.index(_AFTER)
-    connection.ensure_connection()
-    raw = connection.connection  # a psycopg connection is thread-safe; cursors are not shared
-
-    def fetch(after):
-        params[slot] = after
-        # Django's cursors bind on the client, which rules out binary results: use psycopg's.
-        with psycopg.Cursor(raw) as cursor:
-            for oid_name in ("text", "varchar"):
-                cursor.adapters.register_loader(oid_name, ByteaBinaryLoader)
-            cursor.execute(sql, params, binary=True)
-            return cursor.fetchall()
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-chain-read") as reader:
-        pending = reader.submit(fetch, after_seq)
-        while True:
-            chunk = pending.result()
-            if not chunk:
-                return
-            full = len(chunk) == chunk_size
-            if full:  # the database works on the next chunk while the caller works on this
-                pending = reader.submit(fetch, chunk[-1][0])
-            yield chunk
-            if not full:
-                return
-
-
-def export_lines(queryset: QuerySet, *, chunk_size: int = 1000) -> Iterator[bytes]:
-    """JSON Lines of exactly the chain's objects (the hashed body's fields plus "hash"), by seq."""
-    dumps, loads, sort_keys = orjson.dumps, orjson.loads, orjson.OPT_SORT_KEYS
-    with closing(_body_chunks(queryset, 0, chunk_size)) as chunks:
-        for chunk in chunks:
-            lines = []
-            for _seq, body, digest in chunk:
-                entry = loads(body)
-                entry["hash"] = digest.decode()
-                lines.append(dumps(entry, option=sort_keys))
-            yield b"\n".join(lines) + b"\n"
-
-
-# --- Verification ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Verification:
-    """The outcome of a walk: ok, how many entries were checked, and the first bad seq."""
-
-    ok: bool
-    entries_checked: int
-    first_bad_seq: int | None = None
-    reason: str = ""
-    started_after: int = 0
-    last_verified_checkpoint: int = 0
-
-
-def checkpoint_public_keys() -> dict[str, bytes]:
-    """Every audit signing key's public half (raw 32 bytes) by key id."""
-    return get_keyring().audit_public_keys()
-
-
-def _signature_ok(public_keys, seq, head_hash, key_id, signature_hex) -> bool:
-    raw = public_keys.get(key_id)
-    if raw is None:
-        return False
-    try:
-        Ed25519PublicKey.from_public_bytes(raw).verify(
-            bytes.fromhex(signature_hex), chain.checkpoint_message(seq, head_hash)
-        )
-    except (InvalidSignature, ValueError):
-        return False
-    return True
-
-
-def _checkpoints() -> tuple[dict[int, str], list[tuple[int, str]]]:
-    """Checkpoints whose signatures verify (seq -> head hash), and the bad ones with a reason."""
-    public_keys = checkpoint_public_keys()
-    good, bad = {}, []
-    rows = AuditCheckpoint.objects.order_by("seq").values_list(
-        "seq", "head_hash", "key_id", "signature"
+    code = user.country_id
+    legacy = Q(readers__isnull=True) & (Q(case_country=code) | Q(case_id=""))
+    return entries.filter(
+        Q(actor_country=code) | Q(case_country=code),
+        Q(readers__contains=code) | legacy,
     )
-    for seq, head_hash, key_id, signature in rows.iterator(chunk_size=2000):
-        if _signature_ok(public_keys, seq, head_hash, key_id, signature):
-            good[seq] = head_hash
-        else:
-            bad.append((seq, f"checkpoint #{seq}: its signature does not verify (key {key_id})"))
-    return good, bad
 
 
-def _checkpoints_before(checkpoints: dict[int, str], upto: int) -> tuple[int, str] | None:
-    """The first checkpoint at or before `upto` whose entry is gone or differs, if any."""
-    wanted = sorted(seq for seq in checkpoints if seq <= upto)
-    for start in range(0, len(wanted), 2000):
-        part = wanted[start : start + 2000]
-        found = dict(AuditEntry.objects.filter(seq__in=part).values_list("seq", "hash"))
-        for seq in part:
-            if found.get(seq) != checkpoints[seq]:
-                return seq, f"#{seq} differs from its signed checkpoint (rewritten or deleted)"
-    return None
+def filtered_entries(user, query: Mapping[str, str]) -> QuerySet:
+    """The caller's visible entries narrowed by the filters in `query` (other keys ignored:
+    paging is the caller's); a bad value is a ValidationError naming the filter."""
+    _require_auditor(user)
+    filters = {name: query[name] for name in FILTER_NAMES if name in query}
+    filterset = AuditEntryFilter(filters, queryset=entries_visible_to(user))
+    if not filterset.is_valid():
+        raise ValidationError(
+            {name: [str(m) for m in messages] for name, messages in filterset.errors.items()}
+        )
+    return filterset.qs
 
 
-def verify_chain(
-    *,
-    after_checkpoint: int = 0,
-    progress: Callable[[int], None] | None = None,
-    chunk_size: int = CHUNK_SIZE,
-    jobs: int = 1,
-) -> Verification:
-    """Walk the chain by seq in constant memory and check every signed checkpoint against it.
-
-    Names the first bad seq: a rewritten entry (its hash no longer matches), a deleted one (a
-    gap in seq), a swapped pair (prev_hash no longer links), a column that no longer says what
-    the hashed body says, a truncated tail (a checkpoint signed a longer chain), or a bad
-    checkpoint signature. With `after_checkpoint` the walk starts at that (signature-checked)
-    checkpoint instead of the genesis. With `jobs` > 1 (PostgreSQL, outside a transaction) the
-    seq range is split between that many processes: each entry's check needs only its own row
-    and the hash before it, so the ranges are independent and their results are read in order.
-    """
-    checkpoints, problems = _checkpoints()
-    upto = chain_head()[0]  # after the checkpoints: every checkpoint read is at or below it
-    start, prev_hash = 0, chain.GENESIS_HASH
-    if after_checkpoint:
-        if after_checkpoint not in checkpoints:
-            problems.append(
-                (after_checkpoint, f"checkpoint #{after_checkpoint} verified before is gone or bad")
-            )
-            after_checkpoint = 0
-        else:
-            start, prev_hash = after_checkpoint, checkpoints[after_checkpoint]
-            earlier = _checkpoints_before(checkpoints, after_checkpoint)
-            if earlier:
-                problems.append(earlier)
-    signed = {seq: head.encode() for seq, head in checkpoints.items()}
-    walk = _walk_ranges(start, prev_hash, upto, signed, after_checkpoint, chunk_size, jobs,
-                        progress)
-    walk_problems = [walk.problem] if walk.problem else []
-    drift = _column_drift(start, upto)
-    last_seen = start + walk.checked
-    if walk.problem is None:
-        tail = max(checkpoints, default=0)
-        if tail > last_seen:
-            walk_problems.append(
-                (last_seen + 1, f"entries from #{last_seen + 1} are missing: checkpoint #{tail} "
-                                f"signed a longer chain (truncated)")
-            )
-    # At one seq the walk's finding is named first: it says how the chain broke.
-    problems = walk_problems + ([drift] if drift else []) + problems
-    if not problems:
-        return Verification(True, walk.checked, None, "", after_checkpoint, walk.last_checkpoint)
-    first_bad, reason = min(problems, key=lambda problem: problem[0])
-    checked = walk.checked
-    if drift and first_bad == drift[0]:  # the walk went past it: count the entries before it
-        checked = min(checked, first_bad - 1 - start)
-    return Verification(False, checked, first_bad, reason, after_checkpoint, walk.last_checkpoint)
+# --- The auditor's reads, recorded ----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Walk:
-    problem: tuple[int, str] | None
-    checked: int
-    last_checkpoint: int
+def entries_page(user, query: Mapping[str, str], paginate: Callable[[QuerySet], Page]) -> Page:
+    """A page of the caller's filtered entries (newest first), cut by the caller's
+    `paginate(queryset) -> page` (cursor for the API, page numbers for a page); recorded as
+    `audit.view` with the filters used and the count returned."""
+    page = paginate(filtered_entries(user, query).order_by("-seq"))
+    record("audit.view", user, target=("audit", "entries"), filters=applied_filters(query),
+           cursor=bool(query.get("cursor")), returned=len(page))
+    return page
 
 
-MIN_ENTRIES_PER_JOB = 100_000  # below this a second process costs more than it saves
+def entries_export(user, query: Mapping[str, str]) -> Iterator[bytes]:
+    """The caller's filtered entries as JSON Lines of the chain's objects, oldest first;
+    recorded as `audit.export` (before the first line is read)."""
+    entries = filtered_entries(user, query)
+    record("audit.export", user, target=("audit", "entries"), filters=applied_filters(query))
+    return export_lines(entries)
 
 
-def _walk_ranges(start, prev_hash, upto, signed, last_checkpoint, chunk_size, jobs, progress):
-    """Walk (start, upto], in one process or split into `jobs` consecutive ranges."""
-    jobs = min(jobs, (upto - start) // MIN_ENTRIES_PER_JOB)
-    if (jobs < 2 or connection.vendor != "postgresql" or connection.in_atomic_block
-            or not connection.get_autocommit()):
-        # Inside a transaction other processes could not see what this one sees.
-        return _walk(start, prev_hash, upto, signed, last_checkpoint, chunk_size, progress)
-    bounds = [start + (upto - start) * k // jobs for k in range(jobs + 1)]
-    # Each range starts from the stored hash before it; if that entry is gone or wrong, the
-    # range before it reports so at a lower seq, and the first problem in seq order wins.
-    stored = dict(AuditEntry.objects.filter(seq__in=bounds[1:-1]).values_list("seq", "hash"))
-    starts = [(bounds[0], prev_hash, last_checkpoint)] + [
-        (b, stored.get(b, chain.GENESIS_HASH), max((s for s in signed if s <= b), default=0))
-        for b in bounds[1:-1]
-    ]
-    connection.close()  # the processes fork: none may share this connection's socket
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = [
-            pool.submit(_walk_in_process, after, prev, end, signed, last, chunk_size)
-            for (after, prev, last), end in zip(starts, bounds[1:], strict=True)
-        ]
-        checked, last = 0, last_checkpoint
-        for future, end in zip(futures, bounds[1:], strict=True):
-            part = future.result()
-            checked += part.checked
-            last = max(last, part.last_checkpoint)
-            if part.problem:
-                return _Walk(part.problem, checked, last)
-            if progress is not None:
-                progress(end)
-    return _Walk(None, checked, last)
+def chain_verification(user) -> verification.Verification:
+    """Walk the whole chain now for an auditor; recorded as `audit.verify`."""
+    _require_auditor(user)
+    return verification.chain_verify(actor=user)
 
 
-def _walk_in_process(*args) -> _Walk:
-    """A forked walker: its own connection, closed before the process ends."""
-    try:
-        return _walk(*args, None)
-    finally:
-        connection.close()
-
-
-def _walk(after_seq, prev_hash, upto, signed, last_checkpoint, chunk_size, progress) -> _Walk:
-    """Check every entry in (after_seq, upto]: no gap, its prev_hash links to the entry before
-    (the column, which the constraint ties to the body), and SHA-256(prev + body) is its hash."""
-    expected, prev, checked = after_seq + 1, prev_hash.encode(), 0
-    new_sha256 = hashlib.sha256().copy  # copying a fresh context beats OpenSSL 3's constructor
-    entries = AuditEntry.objects.all()
-    # No upper bound in the query: on a table without statistics it makes every chunk sort
-    # the rest of the table. The walk stops at `upto` itself.
-    fields = ("seq", "body", "hash", "prev_hash")
-    with closing(_body_chunks(entries, after_seq, chunk_size, fields)) as chunks:
-        for chunk in chunks:
-            for seq, body, digest, claimed_prev in chunk:
-                if seq != expected or seq > upto:
-                    if expected > upto:  # past the range: done
-                        return _Walk(None, checked, last_checkpoint)
-                    problem = (expected, f"#{expected} is missing (the next entry is #{seq})")
-                    return _Walk(problem, checked, last_checkpoint)
-                if claimed_prev != prev:
-                    problem = (seq, f"#{seq}: prev_hash does not link to #{seq - 1}")
-                    return _Walk(problem, checked, last_checkpoint)
-                sha = new_sha256()
-                sha.update(prev)
-                sha.update(body)
-                computed = sha.hexdigest().encode()
-                if computed != digest:
-                    problem = (seq, f"#{seq}: its content no longer matches its hash")
-                    return _Walk(problem, checked, last_checkpoint)
-                if seq in signed:
-                    if signed[seq] != computed:
-                        problem = (
-                            last_checkpoint + 1,
-                            f"the chain at #{seq} differs from its signed checkpoint: entries "
-                            f"after #{last_checkpoint} were rewritten",
-                        )
-                        return _Walk(problem, checked, last_checkpoint)
-                    last_checkpoint = seq
-                checked += 1
-                prev = computed
-                expected += 1
-            if progress is not None:
-                progress(expected - 1)
-    if expected <= upto:  # the range ends in missing entries
-        following = AuditEntry.objects.filter(seq__gt=expected).order_by("seq")
-        after = following.values_list("seq", flat=True).first()
-        problem = (expected, f"#{expected} is missing (the next entry is #{after})")
-        return _Walk(problem, checked, last_checkpoint)
-    return _Walk(None, checked, last_checkpoint)
-
-
-def _column_drift(after_seq: int, upto: int) -> tuple[int, str] | None:
-    """The first entry whose columns no longer say what its hashed body says, if any.
-
-    On PostgreSQL a validated CHECK constraint guarantees there is none. Without it (SQLite,
-    or a PostgreSQL table whose constraint was dropped) the rows are compared in Python.
-    """
-    if connection.vendor == "postgresql" and triggers.body_constraint_holds(connection):
-        return None
-    entries = AuditEntry.objects.filter(seq__gt=after_seq, seq__lte=upto).order_by("seq")
-    seq = next((e.seq for e in entries.iterator(chunk_size=2000) if not _matches(e)), None)
-    if seq is None:
-        return None
-    return seq, f"#{seq}: its columns no longer match its hashed content"
-
-
-def _matches(entry: AuditEntry) -> bool:
-    """Byte for byte: the body is what the columns spell canonically (so true is not 1)."""
-    return chain.canonical_json(chain.entry_dict(entry)) == entry.body.encode()
-
-
-def chain_head() -> tuple[int, str]:
-    """(seq, hash) of the newest entry; (0, genesis) for an empty chain."""
-    head = AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
-    return head or (0, chain.GENESIS_HASH)
+def checkpoints_page(user, query: Mapping[str, str], paginate: Callable[[QuerySet], Page]):
+    """(page of signed checkpoints oldest first, public keys by id); recorded as
+    `audit.view` of the checkpoints."""
+    _require_auditor(user)
+    page = paginate(AuditCheckpoint.objects.order_by("seq"))
+    record("audit.view", user, target=("audit", "checkpoints"),
+           cursor=bool(query.get("cursor")), returned=len(page))
+    return page, checkpoint_public_keys()

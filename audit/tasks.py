@@ -2,31 +2,31 @@
 
 from celery import shared_task
 
-from audit import context, services
+from audit import checkpoints, context, drain, recording, verification
 
 
-@shared_task(name="audit.drain_outbox", ignore_result=True)
+@shared_task(name=recording.DRAIN_TASK, ignore_result=True)
 def drain_outbox():
     """Chain every waiting outbox event (safe to run twice, safe to kill)."""
-    services.clear_drain_pending()
+    recording.clear_drain_pending()
     with context.system_actor("task audit.drain_outbox"):
-        return services.drain_outbox()
+        return drain.drain_outbox()
 
 
 @shared_task(name="audit.checkpoint", ignore_result=True)
 def checkpoint():
     """Sign the chain's head when entries arrived since the last checkpoint."""
-    created = services.checkpoint_create()
+    created = checkpoints.checkpoint_create()
     return created.seq if created else None
 
 
 @shared_task(name="audit.verify_recent", ignore_result=True)
 def verify_recent():
     """Verify the newest entries; an ERROR alert line when the chain is broken."""
-    return services.chain_verify_recent().ok
+    return verification.chain_verify_recent().ok
 
 
 @shared_task(name="audit.watch_outbox", ignore_result=True)
 def watch_outbox():
     """An ERROR alert line when the oldest undrained event is older than the threshold."""
-    return services.outbox_lag_alert()
+    return recording.outbox_lag_alert()

@@ -112,7 +112,8 @@ def drop(connection) -> None:
 
 BODY_CONSTRAINT = "audit_entry_columns_match_body"
 _UTC_TEXT = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-BODY_MATCHES_COLUMNS = (
+# Version 1 (migration audit.0003), before entries had readers; kept for that migration.
+BODY_MATCHES_COLUMNS_V1 = (
     "body::jsonb = jsonb_build_object("
     "'seq', seq, "
     f"'occurred_at', {_UTC_TEXT.format('occurred_at')}, "
@@ -124,18 +125,27 @@ BODY_MATCHES_COLUMNS = (
     # jsonb equality takes 4.0 for 4; its text keeps the difference.
     "AND (body::jsonb -> 'details')::text = details::text"
 )
+# Version 2 (migration audit.0004): the body also lists `readers` when the column is set, and
+# has no such key when it is NULL (entries chained before it existed).
+BODY_MATCHES_COLUMNS = BODY_MATCHES_COLUMNS_V1.replace(
+    "'prev_hash', prev_hash) ",
+    "'prev_hash', prev_hash) || (CASE WHEN readers IS NULL THEN '{}'::jsonb "
+    "ELSE jsonb_build_object('readers', to_jsonb(string_to_array(readers, ','))) END) ",
+)
 
 
-def add_body_constraint(connection, *, validate: bool = True) -> None:
+def add_body_constraint(connection, *, validate: bool = True,
+                        check: str = BODY_MATCHES_COLUMNS) -> None:
     """Add the constraint (PostgreSQL; a no-op elsewhere), checking every existing row unless
-    `validate` is false (then it holds for new rows only, and the verifier compares old ones)."""
+    `validate` is false (then it holds for new rows only, and the verifier compares old ones).
+    `check` is the current version unless an old migration asks for its own."""
     if connection.vendor == "postgresql":
         not_valid = "" if validate else " NOT VALID"
         execute(
             connection,
             [
                 f"ALTER TABLE audit_auditentry ADD CONSTRAINT {BODY_CONSTRAINT} "
-                f"CHECK ({BODY_MATCHES_COLUMNS}){not_valid}"
+                f"CHECK ({check}){not_valid}"
             ],
         )
 

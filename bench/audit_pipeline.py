@@ -112,7 +112,7 @@ def _record_producer(producer, events, ready):
     from django.db import connection, transaction
 
     import audit
-    from audit import services
+    from audit import recording
 
     connection.ensure_connection()
     ready.wait()
@@ -124,7 +124,7 @@ def _record_producer(producer, events, ready):
                 "case.view", v["actor"], target=("cases.case", v["case"]), case=case,
                 **v["details"],
             )
-    services.flush_drain_requests()
+    recording.flush_drain_requests()
     connection.close()
 
 
@@ -185,10 +185,10 @@ def reset_redis():
     """Empty the Celery queue and the drain flag (nothing else in Redis is touched)."""
     from django.core.cache import cache
 
-    from audit import services
+    from audit import recording
     from workinggroup.celery import app
 
-    cache.delete(services.DRAIN_PENDING_KEY)
+    cache.delete(recording.DRAIN_PENDING_KEY)
     with app.connection_for_write() as conn:
         conn.default_channel.queue_purge("celery")
 
@@ -219,7 +219,7 @@ def pipeline(producers, events, rounds):
     """Plain INSERT and record()+drain rounds, interleaved so both see the same machine."""
     from django.db import connection
 
-    from audit import selectors
+    from audit import verification
     from audit.models import OutboxEvent
 
     with connection.cursor() as cursor:
@@ -242,7 +242,7 @@ def pipeline(producers, events, rounds):
         for table in ("bench_plain", "bench_raw"):
             cursor.execute(f"SELECT count(*) FROM {table}")
             assert cursor.fetchone()[0] == total
-    result = selectors.verify_chain()
+    result = verification.verify_chain()
     assert result.ok and result.entries_checked == total and not OutboxEvent.objects.exists()
     return total, total / plain_seconds, total / raw_seconds, total / e2e_seconds
 
@@ -250,7 +250,7 @@ def pipeline(producers, events, rounds):
 def drain_alone(count):
     from django.db import connection
 
-    from audit import services
+    from audit import drain
     from audit.models import AuditEntry, OutboxEvent
 
     first = AuditEntry.objects.count() + 1
@@ -261,15 +261,15 @@ def drain_alone(count):
             "actor": v["actor"], "actor_country": "MX", "action": "case.view",
             "target_type": "cases.case", "target_id": v["case"], "case_id": v["case"],
             "case_country": "MX", "outcome": "success", "ip": "10.0.0.1",
-            "request_id": uuid.uuid4().hex, "details": v["details"],
+            "request_id": uuid.uuid4().hex, "details": v["details"], "readers": "MX",
         }))
     OutboxEvent.objects.bulk_create(events, batch_size=5000)
     reset_redis()
-    with _setup.Timer() as drain:
-        assert services.drain_outbox() == count
-    drain_rate = count / drain.seconds
+    with _setup.Timer() as timer:
+        assert drain.drain_outbox() == count
+    drain_rate = count / timer.seconds
 
-    columns = ", ".join(services.ENTRY_COLUMNS)
+    columns = ", ".join(drain.ENTRY_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE bench_bulk (LIKE audit_auditentry INCLUDING ALL)")
         cursor.execute(
@@ -279,10 +279,11 @@ def drain_alone(count):
     assert len(rows) == count
     import psycopg  # the strongest plain baseline: psycopg alone, pipelined executemany
 
+    placeholders = ", ".join(["%s"] * len(drain.ENTRY_COLUMNS))
     with psycopg.connect(os.environ["DATABASE_URL"]) as conn, _setup.Timer() as bulk:
         with conn.cursor() as cursor:
             cursor.executemany(
-                f"INSERT INTO bench_bulk ({columns}) VALUES ({', '.join(['%s'] * 17)})", rows
+                f"INSERT INTO bench_bulk ({columns}) VALUES ({placeholders})", rows
             )
         conn.commit()
     return drain_rate, count / bulk.seconds

@@ -29,7 +29,8 @@ def generate(total: int) -> None:
     """
     from django.db import connection, transaction
 
-    from audit import chain, services
+    from audit import chain, drain
+    from audit.checkpoints import sign_checkpoint
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -46,7 +47,7 @@ def generate(total: int) -> None:
         indexes = cursor.fetchall()
         for name, _ in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
-    columns = ", ".join(services.ENTRY_COLUMNS)
+    columns = ", ".join(drain.ENTRY_COLUMNS)
     started = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     seconds = {}
 
@@ -69,6 +70,7 @@ def generate(total: int) -> None:
                 for _ in range(min(20_000, total - seq)):
                     seq += 1
                     cc, case = COUNTRIES[seq % 3], cases[seq % len(cases)]
+                    owner = COUNTRIES[(seq // 3) % 3]
                     details = {"path": f"/api/v1/cases/{case}/", "scope": "full", "n": seq}
                     entry = {
                         "seq": seq,
@@ -80,25 +82,27 @@ def generate(total: int) -> None:
                         "target_type": "cases.case",
                         "target_id": case,
                         "case_id": case,
-                        "case_country": COUNTRIES[(seq // 3) % 3],
+                        "case_country": owner,
                         "outcome": "success",
                         "ip": f"10.{seq % 250}.{seq % 200}.{seq % 100}",
                         "request_id": f"{seq:032x}",
                         "details": details,
                         "prev_hash": prev_hash,
+                        "readers": sorted({cc, owner}),
                     }
                     body = canonical(entry)
                     prev_hash = body_hash(prev_hash, body)
                     entry["details"] = canonical(details).decode()
+                    entry["readers"] = ",".join(entry["readers"])
                     rows.append("\t".join(map(str, (*entry.values(), body.decode(), prev_hash))))
                     if seq % 1000 == 0:
                         checkpoints.append((seq, prev_hash))
                 # COPY text format: the generated values hold no tab, newline or backslash.
                 data = "\n".join(rows) + "\n"
-                assert "\\" not in data and data.count("\t") == len(rows) * 16
+                assert "\\" not in data and data.count("\t") == len(rows) * 17
                 copy.write(data.encode())
         for cp_seq, cp_hash in checkpoints:
-            services._sign_checkpoint(cp_seq, cp_hash)
+            sign_checkpoint(cp_seq, cp_hash)
     with connection.cursor() as cursor:
         cursor.execute("SET maintenance_work_mem = '256MB'")
         for name, definition in constraints:
@@ -113,14 +117,15 @@ def sha256_floor(limit: int, chunk_size: int = 5000) -> tuple[int, float]:
     chunk outside the clock (so the floor is sampled across a pass as long as the walk)."""
     import time
 
-    from audit import chain, selectors
+    from audit import chain, rows
+    from audit.models import AuditEntry
 
     # The same way the verifier hashes: a copy of a fresh context (OpenSSL 3's constructor is
     # slower), over prev_hash + the stored canonical JSON, to a hex digest.
     new_sha256, seconds, count = hashlib.sha256().copy, 0.0, 0
     batch, prev = [], chain.GENESIS_HASH.encode()
-    entries = selectors.AuditEntry.objects.all()
-    for chunk in selectors._body_chunks(entries.filter(seq__lte=limit), 0, chunk_size):
+    entries = AuditEntry.objects.all()
+    for chunk in rows.body_chunks(entries.filter(seq__lte=limit), 0, chunk_size):
         for _seq, body, digest in chunk:
             batch.append(prev + body)
             prev = digest
@@ -147,7 +152,7 @@ def main():
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     name = _setup.configure()
-    from audit import selectors
+    from audit import verification
 
     with _setup.Timer() as gen:
         generate(args.entries)
@@ -161,7 +166,7 @@ def main():
     ratios = {}
     for label, n in (("verify_chain, 1 process", 1), (f"verify_audit, {jobs} processes", jobs)):
         with _setup.PeakRss() as memory, _setup.Timer() as walk:
-            result = selectors.verify_chain(jobs=n)
+            result = verification.verify_chain(jobs=n)
         assert result.ok and result.entries_checked == args.entries, result
         rate = args.entries / walk.seconds
         ratios[n] = rate / floor_rate

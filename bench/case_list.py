@@ -58,7 +58,7 @@ def configure(database_url: str, workdir: Path) -> None:
     os.environ["SECURE_SSL_REDIRECT"] = "False"
     os.environ["LOG_LEVEL"] = "ERROR"
     os.environ["WG_VAR_DIR"] = str(workdir / "var")
-    from workinggroup import keyring
+    from core import keyring
 
     path = workdir / "keyring.json"
     keyring.write(path, keyring.generate())

@@ -54,7 +54,7 @@ CASES_PER_COUNTRY = 300
 
 def environment(workdir: Path) -> None:
     """Production settings on loopback, with throwaway secrets: as `make serve-prod`."""
-    from workinggroup import keyring
+    from core import keyring
 
     keyring_path = workdir / "keyring.json"
     keyring.write(keyring_path, keyring.generate())

@@ -47,7 +47,7 @@ def fill(stdout):
 
     from cases.identifiers import blind_index
     from cases.models import Identifier
-    from workinggroup.keyring import get_keyring
+    from core.keyring import get_keyring
 
     if Identifier.objects.count() >= IDENTIFIERS:
         return
@@ -125,9 +125,9 @@ def main():
     fill(sys.stdout)
 
     from cases.identifiers import blind_index
+    from core.keyring import get_keyring
     from sharing.lookup import lookup_identifier
     from workinggroup import members
-    from workinggroup.keyring import get_keyring
 
     # Members to spread the lookups over, so each stays under the hourly limit as in life.
     run = uuid.uuid4().hex[:8]

@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -29,8 +27,8 @@ from cases.crypto import HEADER_SIZE, AttachmentIntegrityError, Header
 from cases.models import Attachment, Case
 from cases.selectors import get_case_for
 from cases.upload import EncryptedUpload, EncryptingUploadHandler, UploadRefused, UploadTarget
-from workinggroup import keyring
-from workinggroup.keyring import KeyringError
+from core import keyring
+from core.keyring import KeyringError
 
 log = logging.getLogger(__name__)
 
@@ -42,31 +40,10 @@ DOWNLOAD_BATCH_BYTES = 1024 * 1024
 # retirement exclusively while it checks that no row uses the key and removes it.
 KEY_LOCK = 0x5747584B  # "WGXK"
 
-# --- the keyring, kept fresh -----------------------------------------------------------------
-
-_keyring_lock = threading.Lock()
-_keyring_stamp: list = [None]
-
-
-def current_keyring() -> keyring.Keyring:
-    """The keyring, reloaded when its file changed (rotate_keys ran in another process)."""
-    path = settings.WG_KEYRING
-    try:
-        st = os.stat(path)
-        stamp = (path, st.st_ino, st.st_mtime_ns, st.st_size)
-    except OSError:
-        stamp = (path, None, None, None)
-    with _keyring_lock:
-        if _keyring_stamp[0] != stamp:
-            keyring.reload()
-            _keyring_stamp[0] = stamp
-    return keyring.get_keyring()
-
-
 def kek_lookup(key_id: str) -> bytes:
     """For crypto.decrypt_stream: KeyError means "unknown key id" (an integrity failure)."""
     try:
-        return current_keyring().kek(key_id)
+        return keyring.get_keyring().kek(key_id)
     except KeyringError:
         raise KeyError(key_id) from None
 
@@ -142,7 +119,7 @@ def attachment_for_download(*, user, attachment_id) -> Attachment:
 
 def upload_target(*, case: Case) -> UploadTarget:
     """A fresh id, object name and the owning country's primary key, chosen at upload time."""
-    key_id, kek = current_keyring().primary_kek(case.owner_country_id)
+    key_id, kek = keyring.get_keyring().primary_kek(case.owner_country_id)
     attachment_id = uuid.uuid4()
     return UploadTarget(
         attachment_id=attachment_id,
@@ -201,7 +178,7 @@ def attachment_upload(
             key_lock(shared=True)
             # Retirement may have removed the key while the file streamed in.
             try:
-                current_keyring().kek(upload.key_id)
+                keyring.get_keyring().kek(upload.key_id)
             except KeyringError:
                 raise UploadRefused(
                     503, "key_retired", "the encryption key was retired during the upload; "

@@ -26,15 +26,14 @@ from cases.attachment_storage import (
 )
 from cases.attachments import (
     check_header,
-    current_keyring,
     kek_lookup,
     key_lock,
     record_integrity_failure,
 )
 from cases.crypto import HEADER_SIZE, AttachmentIntegrityError, Header
 from cases.models import Attachment
-from workinggroup import keyring
-from workinggroup.keyring import KeyringError
+from core import keyring
+from core.keyring import KeyringError
 
 COPY_CHUNK_BYTES = 1024 * 1024
 
@@ -69,7 +68,7 @@ def key_add(*, country: str) -> str:
         previous = data["countries"].get(country, {}).get("primary")
         key_id = keyring.add_key(data, "countries", country)
         keyring.write(settings.WG_KEYRING, data, overwrite=True)
-    current_keyring()
+    keyring.reload()  # this process rewrote the file: read it now
     audit.record("key.rotate", None, target=("key", key_id), country=country,
                  new_key_id=key_id, previous_key_id=previous, step="new primary key")
     return key_id
@@ -126,7 +125,7 @@ def attachment_rewrap(*, attachment_id, key_id: str, kek: bytes) -> bool:
     with storage.open(old_name, "rb") as fh:
         old_header = check_header(attachment, fh.read(HEADER_SIZE))
     new_header = crypto.rewrap(
-        old_header.to_bytes(), old_kek=current_keyring().kek(old_header.key_id),
+        old_header.to_bytes(), old_kek=keyring.get_keyring().kek(old_header.key_id),
         new_kek=kek, new_key_id=key_id,
     )
     new_name = new_storage_name(attachment.pk)
@@ -164,7 +163,7 @@ def rotation_run(
     them up.
     """
     country = country.upper()
-    key_id, kek = current_keyring().primary_kek(country)
+    key_id, kek = keyring.get_keyring().primary_kek(country)
     report = RotationReport(country=country, key_id=key_id)
     failed: set = set()
     for _ in range(max_passes):
@@ -218,7 +217,7 @@ def key_retire(*, key_id: str) -> str:
             )
         del section["keys"][key_id]
         keyring.write(settings.WG_KEYRING, data, overwrite=True)
-        current_keyring()
+        keyring.reload()
         audit.record("key.retire", None, target=("key", key_id), country=country,
                      key_id=key_id)
     return country

@@ -28,7 +28,7 @@ from cases.models import (
     SourceReliability,
     Subject,
 )
-from workinggroup.keyring import get_keyring
+from core.keyring import get_keyring
 
 EDITABLE_FIELDS = (
     "title",

@@ -11,6 +11,7 @@ from rest_framework import mixins, permissions, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
 
 import audit
 from cases.selectors import get_case_for
@@ -143,3 +144,8 @@ def case_shares(request, case_id):
     data = ShareRequestSerializer(holdings, many=True, context={"request": request}).data
     audit.record("share.list", request.user, target=case, holdings=len(data))
     return Response({"results": data, "next": None, "previous": None})
+
+
+# The share-request routes, built here so that sharing/urls.py needs no rest_framework import.
+router = SimpleRouter()
+router.register("share-requests", ShareRequestViewSet, basename="share-request")

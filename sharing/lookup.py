@@ -21,10 +21,10 @@ from cases.identifiers import blind_index, normalise
 from cases.models import Case, Identifier
 from cases.permissions import FULL
 from cases.selectors import case_is_visible, visible_cases
+from core.keyring import get_keyring
 from sharing import lookup_limit
 from sharing.lookup_limit import LimiterUnavailable, RateLimited
 from sharing.models import HIT_LIFETIME, LookupHit
-from workinggroup.keyring import get_keyring
 from workinggroup.models import User
 
 

@@ -27,9 +27,9 @@ from django.db import transaction
 from django.db.models import Count, Min
 from redis.exceptions import NoScriptError, RedisError
 
+from core.redis import kept_client
 from sharing.models import Lookup
 from workinggroup.models import User
-from workinggroup.redis import kept_client
 
 WINDOW = dt.timedelta(hours=1)
 _WINDOW_MS = int(WINDOW.total_seconds() * 1000)

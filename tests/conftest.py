@@ -218,7 +218,7 @@ def _audit_tables_emptied_after_transactional_tests(request):
 @pytest.fixture
 def drain():
     """Chain every waiting audit event now (tests in a transaction never reach on-commit)."""
-    from audit.services import drain_outbox
+    from audit.drain import drain_outbox
 
     return drain_outbox
 
@@ -226,8 +226,8 @@ def drain():
 @pytest.fixture
 def audit_log(db):
     """audit_log(**filters) -> chained entries matching the filters, in order (drains first)."""
+    from audit.drain import drain_outbox
     from audit.models import AuditEntry
-    from audit.services import drain_outbox
 
     def entries(**filters):
         drain_outbox()

@@ -33,7 +33,7 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from audit.services import VERIFIED_CHECKPOINT_KEY
+from audit.verification import VERIFIED_CHECKPOINT_KEY
 
 log = logging.getLogger(__name__)
 

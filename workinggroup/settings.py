@@ -13,7 +13,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from workinggroup import keyring as wg_keyring
+from core import keyring as wg_keyring
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()

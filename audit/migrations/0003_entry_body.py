@@ -46,7 +46,10 @@ def fill_bodies(apps, schema_editor):
 
 
 def add_constraint(apps, schema_editor):
-    triggers.add_body_constraint(schema_editor.connection)
+    # The constraint as it was then: the readers column comes in 0004.
+    triggers.add_body_constraint(
+        schema_editor.connection, check=triggers.BODY_MATCHES_COLUMNS_V1
+    )
 
 
 def drop_constraint(apps, schema_editor):

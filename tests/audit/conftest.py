@@ -16,20 +16,37 @@ def _fresh_audit_flags(monkeypatch):
     """No drain flag, broker back-off or verified checkpoint left over from another test."""
     from django.core.cache import cache
 
-    from audit import services
+    from audit import recording, verification
 
-    monkeypatch.setattr(services, "_broker_down_until", 0.0)
+    monkeypatch.setattr(recording, "_broker_down_until", 0.0)
     try:
-        cache.delete_many([services.DRAIN_PENDING_KEY, services.VERIFIED_CHECKPOINT_KEY])
+        cache.delete_many([recording.DRAIN_PENDING_KEY, verification.VERIFIED_CHECKPOINT_KEY])
     except Exception:  # a test that points the cache at a dead server cleans up after itself
         pass
     yield
-    assert services.flush_drain_requests(timeout=10), "a drain request outlived its test"
+    assert recording.flush_drain_requests(timeout=10), "a drain request outlived its test"
 
 
 def a_case(country: str):
     """Something that looks like a case to audit.record: a UUID pk and an owner country."""
     return SimpleNamespace(pk=uuid.uuid4(), owner_country_id=country)
+
+
+@pytest.fixture
+def stand_ins_shared(monkeypatch):
+    """Every country sees the `a_case` stand-ins (as if shared with all), so an event naming
+    one is recorded once, readable by the actor's and the case's countries; real cases still
+    get the cases app's answer."""
+    from audit import visibility
+
+    real = list(visibility._question)
+
+    def question(case, country):
+        if isinstance(case, SimpleNamespace):
+            return True
+        return bool(real) and real[0](case, country)
+
+    monkeypatch.setattr(visibility, "_question", [question])
 
 
 @pytest.fixture

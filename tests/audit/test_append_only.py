@@ -4,7 +4,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 import audit
-from audit import services
+from audit import checkpoints
 from audit.models import AppendOnlyError, AuditCheckpoint, AuditEntry
 from tests.audit.conftest import sql, triggers_lifted
 
@@ -14,7 +14,7 @@ def chained(db, drain):
     for i in range(3):
         audit.record("case.view", "alice", n=i)
     drain()
-    services.checkpoint_create()
+    checkpoints.checkpoint_create()
     assert AuditEntry.objects.count() == 3 and AuditCheckpoint.objects.count() == 1
 
 

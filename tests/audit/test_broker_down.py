@@ -7,7 +7,7 @@ import pytest
 from django.db import transaction
 
 import audit
-from audit import selectors, services, tasks
+from audit import drain, recording, tasks, verification
 from audit.models import AuditEntry, OutboxEvent
 from workinggroup.celery import app
 
@@ -58,7 +58,7 @@ def test_200_events_recorded_with_the_broker_down_are_chained_once_it_is_back(
         slowest = record_each_in_its_own_transaction(200)
 
     assert len(callbacks) == 200  # every commit tried to trigger a drain
-    assert services.flush_drain_requests()
+    assert recording.flush_drain_requests()
     assert time.monotonic() - started < 10
     assert slowest < 3  # a commit never waits on the broker
     assert OutboxEvent.objects.count() == 200
@@ -70,14 +70,14 @@ def test_200_events_recorded_with_the_broker_down_are_chained_once_it_is_back(
     assert OutboxEvent.objects.count() == 0
     assert list(AuditEntry.objects.values_list("seq", flat=True)) == list(range(1, 201))
     assert sorted(AuditEntry.objects.values_list("details__n", flat=True)) == list(range(200))
-    assert selectors.verify_chain().ok
+    assert verification.verify_chain().ok
 
 
 def test_requests_succeed_with_the_broker_down(db, broker_down, api, oversight_auditor):
     for _ in range(5):
         assert api(oversight_auditor).get("/api/v1/audit/entries/").status_code == 200
     assert OutboxEvent.objects.count() == 5
-    services.drain_outbox()
+    drain.drain_outbox()
     assert AuditEntry.objects.filter(action="audit.view").count() == 5
 
 
@@ -91,8 +91,8 @@ def test_a_failed_publish_clears_the_pending_flag(db, settings, monkeypatch):
         raise ConnectionRefusedError("broker down")
 
     monkeypatch.setattr(tasks.drain_outbox, "apply_async", refuse)
-    services.request_drain()
+    recording.request_drain()
 
-    assert cache.get(services.DRAIN_PENDING_KEY) is None  # the next commit may try again
-    assert services._broker_down_until > time.monotonic()
+    assert cache.get(recording.DRAIN_PENDING_KEY) is None  # the next commit may try again
+    assert recording._broker_down_until > time.monotonic()
 

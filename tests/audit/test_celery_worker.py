@@ -9,7 +9,7 @@ from celery.signals import task_postrun
 from django.db import connections, transaction
 
 import audit
-from audit import selectors
+from audit import verification
 from audit.models import AuditEntry, OutboxEvent
 from workinggroup.celery import app
 
@@ -73,7 +73,7 @@ def test_a_thousand_events_from_concurrent_writers_chain_without_gaps(real_worke
         AuditEntry.objects.values_list("actor", "details__n").order_by("actor", "details__n")
     )
     assert per_writer == [(f"writer-{w}", i) for w in range(WRITERS) for i in range(EVENTS_EACH)]
-    result = selectors.verify_chain()
+    result = verification.verify_chain()
     assert (result.ok, result.entries_checked) == (True, WRITERS * EVENTS_EACH)
     # Drained by the worker's thread, in far fewer tasks than events (one pending at a time).
     assert {name for name, _ in RAN} == {"audit.drain_outbox"}

@@ -7,7 +7,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 import audit
-from audit import chain, services, tasks
+from audit import chain, checkpoints, tasks
 from audit.models import AuditCheckpoint, AuditEntry
 
 URL = "/api/v1/audit/checkpoints/"
@@ -41,7 +41,7 @@ def test_a_checkpoint_signs_seq_and_head_hash_with_the_keyring_key(db, drain, se
     drain()
     [cp] = AuditCheckpoint.objects.all()
     head = AuditEntry.objects.get(seq=5)
-    from workinggroup.keyring import get_keyring
+    from core.keyring import get_keyring
 
     key_id, _ = get_keyring().audit_signing_key()
     public = Ed25519PublicKey.from_public_bytes(get_keyring().audit_public_keys()[key_id])
@@ -68,7 +68,7 @@ def test_a_signing_failure_never_stops_the_chain(db, drain, settings, monkeypatc
     def broken(seq, head_hash):
         raise RuntimeError("keyring unreadable")
 
-    monkeypatch.setattr(services, "_sign_checkpoint", broken)
+    monkeypatch.setattr(checkpoints, "sign_checkpoint", broken)
     record(3)
     assert drain() == 3
     assert AuditEntry.objects.count() == 3 and checkpoint_seqs() == []
@@ -96,7 +96,7 @@ def test_the_api_serves_checkpoints_and_public_keys(db, drain, api, mx_auditor, 
 
 
 def test_no_private_key_material_is_served(db, api, oversight_auditor):
-    from workinggroup.keyring import get_keyring
+    from core.keyring import get_keyring
 
     _, private = get_keyring().audit_signing_key()
     from cryptography.hazmat.primitives import serialization
@@ -113,6 +113,16 @@ def test_reading_checkpoints_is_audited(db, api, gt_auditor, audit_log):
     api(gt_auditor).get(URL)
     [entry] = audit_log(action="audit.view")
     assert (entry.actor, entry.target_id) == ("gt.auditor", "checkpoints")
+
+
+@pytest.mark.parametrize("position", ["not-a-seq", "1e3", "1.5"])
+def test_a_forged_cursor_is_a_400_naming_it(db, api, gt_auditor, position):
+    from urllib.parse import urlencode
+
+    cursor = base64.b64encode(urlencode({"p": position, "o": "0"}).encode()).decode()
+    response = api(gt_auditor).get(URL, {"cursor": cursor})
+    assert response.status_code == 400, response.content
+    assert response.json()["detail"].startswith("cursor: ")
 
 
 @pytest.mark.parametrize("persona", ["gt_investigator", "us_liaison"])

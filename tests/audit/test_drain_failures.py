@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from audit import selectors, services
+from audit import drain, recording, verification
 from audit.models import AuditEntry, OutboxEvent
 
 
@@ -21,28 +21,28 @@ def test_a_drain_dying_after_the_append_loses_and_duplicates_nothing(db, record_
     record_events(25)
 
     with pytest.raises(RuntimeError, match="simulated worker death"):
-        services._drain_batch(10, fail_after_append=True)
+        drain._drain_batch(10, fail_after_append=True)
 
     assert AuditEntry.objects.count() == 0
     assert OutboxEvent.objects.count() == 25
-    assert services.drain_outbox(batch_size=10) == 25
+    assert drain.drain_outbox(batch_size=10) == 25
     assert chained_seqs() == list(range(1, 26))
     assert recorded_numbers() == list(range(25))
     assert OutboxEvent.objects.count() == 0
-    assert selectors.verify_chain().ok
+    assert verification.verify_chain().ok
 
 
 def test_a_drain_dying_in_a_later_batch_keeps_the_batches_before_it(db, record_events):
     record_events(30)
-    assert services.drain_outbox(batch_size=10, max_batches=1) == 10
+    assert drain.drain_outbox(batch_size=10, max_batches=1) == 10
 
     with pytest.raises(RuntimeError):
-        services._drain_batch(10, fail_after_append=True)
+        drain._drain_batch(10, fail_after_append=True)
 
     assert chained_seqs() == list(range(1, 11))
-    assert services.drain_outbox(batch_size=10) == 20
+    assert drain.drain_outbox(batch_size=10) == 20
     assert recorded_numbers() == list(range(30))
-    assert selectors.verify_chain().ok
+    assert verification.verify_chain().ok
 
 
 def test_a_second_drain_of_an_empty_outbox_does_nothing(db, record_events, drain):
@@ -55,20 +55,20 @@ def test_a_second_drain_of_an_empty_outbox_does_nothing(db, record_events, drain
 def test_two_drains_at_once_chain_every_event_once(
     postgres, django_db_serialized_rollback, transactional_db, record_events, monkeypatch
 ):
-    monkeypatch.setattr(services, "trigger_drain", lambda: None)  # the events wait for us
+    monkeypatch.setattr(recording, "trigger_drain", lambda: None)  # the events wait for us
     record_events(300)
     barrier, errors, drained = threading.Barrier(2), [], []
 
-    def drain():
+    def drain_now():
         try:
             barrier.wait()
-            drained.append(services.drain_outbox(batch_size=40))
+            drained.append(drain.drain_outbox(batch_size=40))
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=drain) for _ in range(2)]
+    threads = [threading.Thread(target=drain_now) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -79,5 +79,5 @@ def test_two_drains_at_once_chain_every_event_once(
     assert chained_seqs() == list(range(1, 301))
     assert recorded_numbers() == list(range(300))
     assert OutboxEvent.objects.count() == 0
-    assert selectors.verify_chain().ok
+    assert verification.verify_chain().ok
     assert connection.vendor == "postgresql"

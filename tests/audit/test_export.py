@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 import audit
-from audit import services
+from audit import chain, checkpoints
 from audit.models import AuditEntry
 from tests.audit.conftest import a_case
 from tests.audit.standalone import run, script
@@ -16,7 +16,7 @@ URL = "/api/v1/audit/export/"
 
 
 @pytest.fixture
-def chained(db, drain, us_investigator, mx_investigator):
+def chained(db, drain, stand_ins_shared, us_investigator, mx_investigator):
     for i in range(30):
         actor = us_investigator if i % 2 else mx_investigator
         case = a_case("GT" if i % 3 else "US")
@@ -67,6 +67,27 @@ def test_the_standalone_verifier_names_the_first_bad_seq_of_a_doctored_export(
     assert result.stderr == "BROKEN: first bad seq 12: its content does not match its hash\n"
 
 
+def test_the_standalone_verifier_refuses_readers_that_are_not_a_sorted_set(
+    chained, api, oversight_auditor, tmp_path
+):
+    """Readers in the body are sorted and unique: a last line whose readers are not (its hash
+    made to match, as a forger who re-chains would) is reported, not accepted."""
+    _, body = export(api(oversight_auditor))
+    lines = body.splitlines(keepends=True)
+    last = json.loads(lines[-1])
+    assert last["readers"] == sorted({last["actor_country"], last["case_country"]})
+    del last["hash"]
+    last["readers"] = ["US", "MX", "MX"]
+    last["hash"] = chain.entry_hash(last["prev_hash"], last)
+    lines[-1] = json.dumps(last).encode() + b"\n"
+    (tmp_path / "audit.jsonl").write_bytes(b"".join(lines))
+
+    result = run("verify_export.py", tmp_path / "audit.jsonl", cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert result.stderr == "BROKEN: first bad seq 30: its readers are not a sorted set\n"
+
+
 def test_a_dropped_line_is_a_gap_the_standalone_verifier_reports(
     chained, api, oversight_auditor, tmp_path
 ):
@@ -84,7 +105,7 @@ def test_a_dropped_line_is_a_gap_the_standalone_verifier_reports(
 def test_checkpoints_verify_against_the_export_with_the_documented_script(
     chained, api, oversight_auditor, tmp_path
 ):
-    services.checkpoint_create()
+    checkpoints.checkpoint_create()
     client = api(oversight_auditor)
     _, body = export(client)
     (tmp_path / "audit.jsonl").write_bytes(body)
@@ -126,6 +147,25 @@ def test_the_export_is_json_lines_never_cached(chained, api, oversight_auditor):
     assert response["Content-Type"] == "application/x-ndjson"
     assert "no-store" in response["Cache-Control"]
     assert response["Content-Disposition"].startswith('attachment; filename="audit-')
+
+
+@pytest.mark.parametrize("accept", ["application/x-ndjson", "application/json", "*/*",
+                                    "text/html"])
+def test_the_export_answers_json_lines_whatever_the_accept_header(
+    chained, api, oversight_auditor, accept
+):
+    """It advertises application/x-ndjson: asking for exactly that was a 406."""
+    response = api(oversight_auditor).get(URL, HTTP_ACCEPT=accept)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/x-ndjson"
+    assert len(b"".join(response.streaming_content).splitlines()) == 30
+
+
+def test_a_bad_filter_of_an_ndjson_export_is_a_json_400(chained, api, oversight_auditor):
+    response = api(oversight_auditor).get(URL, {"country": "%s"},
+                                          HTTP_ACCEPT="application/x-ndjson")
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("country: ")
 
 
 def test_a_country_auditor_exports_only_their_countrys_entries(chained, api, gt_auditor, tmp_path):

@@ -39,7 +39,7 @@ def test_a_deleted_entry_fails_complete(exported, tmp_path, dropped):
     del exported[dropped]
     result = verify(tmp_path, exported, "--complete")
     assert result.returncode == 1
-    assert result.stderr == f"BROKEN: entries #{seq} to #{seq} are missing\n"
+    assert result.stderr == f"BROKEN: first bad seq {seq + 1}: it does not follow #{seq - 1}\n"
     counted = verify(tmp_path, exported)  # as a filtered export: counted, not failed
     assert counted.returncode == 0 and counted.stdout.endswith(", 1 gap(s)\n")
 

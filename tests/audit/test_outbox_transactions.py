@@ -43,7 +43,9 @@ def test_unknown_outcome_is_a_programming_error(db):
         audit.record("case.view", "alice", outcome="meh")
 
 
-def test_actor_and_case_country_are_copied_onto_the_entry(db, audit_log, mx_investigator):
+def test_actor_and_case_country_are_copied_onto_the_entry(
+    db, audit_log, mx_investigator, stand_ins_shared
+):
     from tests.audit.conftest import a_case
 
     case = a_case("GT")
@@ -52,10 +54,11 @@ def test_actor_and_case_country_are_copied_onto_the_entry(db, audit_log, mx_inve
     [entry] = audit_log()
     assert (entry.actor, entry.actor_country) == ("mx.investigator", "MX")
     assert (entry.case_id, entry.case_country) == (str(case.pk), "GT")
+    assert entry.readers == "GT,MX"
 
 
 def test_values_no_database_or_encoder_can_store_are_made_safe_at_record_time(db, audit_log):
-    from audit import selectors
+    from audit import verification
 
     audit.record(
         "case.view",
@@ -77,4 +80,4 @@ def test_values_no_database_or_encoder_can_store_are_made_safe_at_record_time(db
         "ratio": "0.5",
         "tags": ["a", "b"],
     }
-    assert selectors.verify_chain().ok
+    assert verification.verify_chain().ok

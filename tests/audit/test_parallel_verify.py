@@ -11,9 +11,9 @@ import pytest
 from django.db import connection
 
 import audit
-from audit import selectors, triggers
+from audit import triggers, verification
+from audit.drain import drain_outbox
 from audit.models import AuditEntry
-from audit.services import drain_outbox
 from tests.audit.conftest import sql
 
 
@@ -25,7 +25,7 @@ def forty_committed(postgres, django_db_serialized_rollback, transactional_db, s
         audit.record("case.view", "alice", n=i)  # autocommit: each its own transaction
     drain_outbox()  # whatever the on-commit drains left
     assert AuditEntry.objects.count() == 40
-    monkeypatch.setattr(selectors, "MIN_ENTRIES_PER_JOB", 5)
+    monkeypatch.setattr(verification, "MIN_ENTRIES_PER_JOB", 5)
     pools = []
 
     class CountingPool(concurrent.futures.ProcessPoolExecutor):
@@ -33,7 +33,7 @@ def forty_committed(postgres, django_db_serialized_rollback, transactional_db, s
             pools.append(kwargs["max_workers"])
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(selectors, "ProcessPoolExecutor", CountingPool)
+    monkeypatch.setattr(verification, "ProcessPoolExecutor", CountingPool)
     return pools
 
 
@@ -47,11 +47,11 @@ def tampering():
 
 
 def test_three_processes_verify_the_chain_as_one_walk_does(forty_committed):
-    result = selectors.verify_chain(jobs=3)
+    result = verification.verify_chain(jobs=3)
 
     assert forty_committed == [3]
     assert (result.ok, result.entries_checked, result.last_verified_checkpoint) == (True, 40, 40)
-    assert result == selectors.verify_chain(jobs=1) and forty_committed == [3]
+    assert result == verification.verify_chain(jobs=1) and forty_committed == [3]
 
 
 def test_a_rewrite_in_the_last_range_is_named_with_the_entries_before_it(
@@ -61,7 +61,7 @@ def test_a_rewrite_in_the_last_range_is_named_with_the_entries_before_it(
     sql("UPDATE audit_auditentry SET actor = 'mallory', body = %s WHERE seq = 31",
         [entry.body.replace('"actor":"alice"', '"actor":"mallory"')])
 
-    result = selectors.verify_chain(jobs=3)
+    result = verification.verify_chain(jobs=3)
 
     assert forty_committed == [3]
     assert (result.ok, result.first_bad_seq, result.entries_checked) == (False, 31, 30)
@@ -72,7 +72,7 @@ def test_a_rewrite_in_the_last_range_is_named_with_the_entries_before_it(
 def test_a_deleted_entry_at_the_end_of_a_range_is_a_gap_at_its_seq(forty_committed, tampering):
     sql("DELETE FROM audit_auditentry WHERE seq = 13")
 
-    result = selectors.verify_chain(jobs=3)
+    result = verification.verify_chain(jobs=3)
 
     assert (result.ok, result.first_bad_seq, result.entries_checked) == (False, 13, 12)
     assert result.reason == "#13 is missing (the next entry is #14)"
@@ -84,7 +84,7 @@ def test_the_earliest_problem_wins_whichever_process_finds_it(forty_committed, t
     sql("UPDATE audit_auditentry SET actor = 'mallory', body = %s WHERE seq = 20",
         [entry.body.replace('"actor":"alice"', '"actor":"mallory"')])
 
-    result = selectors.verify_chain(jobs=3)
+    result = verification.verify_chain(jobs=3)
 
     assert (result.first_bad_seq, result.entries_checked) == (20, 19)
     assert result.reason == "#20: its content no longer matches its hash"
@@ -94,9 +94,9 @@ def test_inside_a_transaction_the_walk_stays_in_this_process(db, drain, monkeypa
     for i in range(12):
         audit.record("case.view", "alice", n=i)
     drain()
-    monkeypatch.setattr(selectors, "MIN_ENTRIES_PER_JOB", 2)
-    monkeypatch.setattr(selectors, "ProcessPoolExecutor", None)  # would fail if used
+    monkeypatch.setattr(verification, "MIN_ENTRIES_PER_JOB", 2)
+    monkeypatch.setattr(verification, "ProcessPoolExecutor", None)  # would fail if used
 
-    result = selectors.verify_chain(jobs=4)
+    result = verification.verify_chain(jobs=4)
 
     assert (result.ok, result.entries_checked) == (True, 12)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from audit import services, tasks
+from audit import drain, recording, tasks
 from workinggroup.celery import app
 
 
@@ -18,25 +18,25 @@ def queued(settings, monkeypatch):
 
 
 def test_a_commit_queues_one_drain_a_little_later(db, queued):
-    services.trigger_drain()
-    assert services.flush_drain_requests()
-    assert queued == [services.DRAIN_COALESCE_SECONDS]
+    recording.trigger_drain()
+    assert recording.flush_drain_requests()
+    assert queued == [recording.DRAIN_COALESCE_SECONDS]
 
 
 def test_commits_while_a_drain_is_pending_queue_nothing_more(db, queued):
     for _ in range(20):
-        services.trigger_drain()
-        assert services.flush_drain_requests()
+        recording.trigger_drain()
+        assert recording.flush_drain_requests()
     assert len(queued) == 1
 
 
 def test_a_drain_that_starts_lets_the_next_commit_queue_another(db, queued, monkeypatch):
-    monkeypatch.setattr(services, "drain_outbox", lambda **kw: 0)
-    services.trigger_drain()
-    assert services.flush_drain_requests()
+    monkeypatch.setattr(drain, "drain_outbox", lambda **kw: 0)
+    recording.trigger_drain()
+    assert recording.flush_drain_requests()
     tasks.drain_outbox.run()  # the queued drain starts: it clears the flag before reading
-    services.trigger_drain()
-    assert services.flush_drain_requests()
+    recording.trigger_drain()
+    assert recording.flush_drain_requests()
     assert len(queued) == 2
 
 
@@ -47,12 +47,12 @@ def test_a_commit_does_not_wait_for_redis(db, settings, monkeypatch):
     settings.BROKER_CONFIGURED = True
     app.conf.task_always_eager = False
     release = threading.Event()
-    monkeypatch.setattr(services, "request_drain", lambda: release.wait(5))
+    monkeypatch.setattr(recording, "request_drain", lambda: release.wait(5))
 
     started = time.monotonic()
     for _ in range(100):
-        services.trigger_drain()
+        recording.trigger_drain()
     assert time.monotonic() - started < 1  # the requests wait in the trigger thread
-    assert not services.flush_drain_requests(timeout=0.05)
+    assert not recording.flush_drain_requests(timeout=0.05)
     release.set()
-    assert services.flush_drain_requests()
+    assert recording.flush_drain_requests()

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 import audit
-from audit import services, tasks
+from audit import tasks, verification
 from audit.models import OutboxEvent
 from tests.audit.conftest import sql, triggers_lifted
 
@@ -49,13 +49,13 @@ def test_verify_refuses_non_auditors(chained, api, gt_investigator):
 
 
 def test_beat_verification_resumes_after_the_last_verified_checkpoint(chained, drain):
-    first = services.chain_verify_recent()
+    first = verification.chain_verify_recent()
     assert (first.ok, first.entries_checked, first.last_verified_checkpoint) == (True, 12, 12)
     for i in range(3):
         audit.record("case.view", "bob", n=i)
     drain()
 
-    second = services.chain_verify_recent()
+    second = verification.chain_verify_recent()
 
     assert (second.ok, second.started_after, second.entries_checked) == (True, 12, 3)
 
@@ -64,7 +64,7 @@ def test_beat_verification_logs_an_alert_and_records_a_failure(chained, caplog, 
     with triggers_lifted():
         sql("DELETE FROM audit_auditentry WHERE seq = 3")
 
-    with caplog.at_level(logging.ERROR, logger="audit.services"):
+    with caplog.at_level(logging.ERROR, logger="audit.verification"):
         assert tasks.verify_recent() is False
 
     [alert] = [r for r in caplog.records if r.levelno == logging.ERROR]
@@ -76,11 +76,11 @@ def test_beat_verification_logs_an_alert_and_records_a_failure(chained, caplog, 
 
 
 def test_beat_verification_notices_a_rewrite_before_its_starting_checkpoint(chained):
-    assert services.chain_verify_recent().last_verified_checkpoint == 12
+    assert verification.chain_verify_recent().last_verified_checkpoint == 12
     with triggers_lifted():
         sql("UPDATE audit_auditentry SET hash = %s WHERE seq = 6", ["f" * 64])
 
-    result = services.chain_verify_recent()
+    result = verification.chain_verify_recent()
 
     assert (result.ok, result.first_bad_seq) == (False, 6)
 
@@ -95,7 +95,7 @@ def test_outbox_lag_past_the_threshold_logs_an_alert(db, settings, caplog):
     OutboxEvent.objects.create(
         occurred_at=timezone.now() - dt.timedelta(minutes=7), event={"action": "case.view"}
     )
-    with caplog.at_level(logging.ERROR, logger="audit.services"):
+    with caplog.at_level(logging.ERROR, logger="audit.verification"):
         lag = tasks.watch_outbox()
     assert 419 < lag < 430
     [alert] = caplog.records

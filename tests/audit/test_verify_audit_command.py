@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 
 import audit
-from audit import selectors, services
+from audit import checkpoints, verification
 from audit.models import AuditEntry
 from tests.audit.conftest import sql, triggers_lifted
 
@@ -82,7 +82,7 @@ def test_a_rewritten_details_value_is_caught(ten_entries):
         sql("UPDATE audit_auditentry SET details = %s WHERE seq = 7", ['{"n": 99}'])
 
     assert verify_audit()[0] == 1
-    assert selectors.verify_chain().first_bad_seq == 7
+    assert verification.verify_chain().first_bad_seq == 7
 
 
 def test_a_deleted_row_is_a_gap_at_its_seq(ten_entries):
@@ -108,7 +108,7 @@ def test_a_swapped_pair_breaks_the_link_at_the_first_of_them(ten_entries):
 
 
 def test_a_truncated_tail_is_caught_by_the_signed_checkpoint(ten_entries):
-    assert services.checkpoint_create().seq == 10
+    assert checkpoints.checkpoint_create().seq == 10
     with triggers_lifted():
         sql("DELETE FROM audit_auditentry WHERE seq > 7")
 
@@ -131,7 +131,7 @@ def test_a_truncated_tail_without_a_checkpoint_passes_unnoticed(ten_entries):
 def test_a_rechained_rewrite_is_caught_by_the_checkpoint_after_the_last_good_one(ten_entries):
     from audit import chain
 
-    assert services.checkpoint_create().seq == 10
+    assert checkpoints.checkpoint_create().seq == 10
     # A forger rewrites #6 and recomputes every hash after it, so the links all hold.
     with triggers_lifted():
         prev = AuditEntry.objects.get(seq=5).hash
@@ -148,7 +148,7 @@ def test_a_rechained_rewrite_is_caught_by_the_checkpoint_after_the_last_good_one
                 [data["actor"], data["prev_hash"], body.decode(), prev, entry.seq],
             )
 
-    result = selectors.verify_chain()
+    result = verification.verify_chain()
 
     assert (result.ok, result.first_bad_seq) == (False, 1)
     assert result.reason == (
@@ -157,11 +157,11 @@ def test_a_rechained_rewrite_is_caught_by_the_checkpoint_after_the_last_good_one
 
 
 def test_a_forged_checkpoint_signature_is_reported_at_its_seq(ten_entries):
-    services.checkpoint_create()
+    checkpoints.checkpoint_create()
     with triggers_lifted():
         sql("UPDATE audit_auditcheckpoint SET signature = %s WHERE seq = 10", ["00" * 64])
 
-    result = selectors.verify_chain()
+    result = verification.verify_chain()
 
     assert (result.ok, result.first_bad_seq, result.entries_checked) == (False, 10, 10)
     assert result.reason.startswith("checkpoint #10: its signature does not verify")
@@ -222,7 +222,7 @@ def test_a_constraint_of_the_same_name_that_checks_nothing_does_not_hide_a_rewri
     triggers.install(connection)
 
     assert not triggers.body_constraint_holds(connection)
-    result = selectors.verify_chain()
+    result = verification.verify_chain()
     assert (result.ok, result.first_bad_seq) == (False, 5)
     assert result.reason == "#5: its columns no longer match its hashed content"
 
@@ -231,7 +231,7 @@ def test_a_number_rewritten_as_an_equal_float_is_a_changed_column(ten_entries):
     with triggers_lifted():
         sql("UPDATE audit_auditentry SET details = %s WHERE seq = 4", ['{"n": 3.0}'])
 
-    result = selectors.verify_chain()
+    result = verification.verify_chain()
 
     assert (result.ok, result.first_bad_seq) == (False, 4)
     assert result.reason == "#4: its columns no longer match its hashed content"
@@ -248,13 +248,13 @@ def test_an_appended_entry_that_names_another_predecessor_breaks_the_link(ten_en
     sql(
         "INSERT INTO audit_auditentry (seq, occurred_at, recorded_at, actor, actor_country, "
         "action, target_type, target_id, case_id, case_country, outcome, ip, request_id, "
-        "details, prev_hash, body, hash) SELECT 11, occurred_at, recorded_at, actor, "
+        "details, prev_hash, readers, body, hash) SELECT 11, occurred_at, recorded_at, actor, "
         "actor_country, action, target_type, target_id, case_id, case_country, outcome, ip, "
-        "request_id, details, %s, %s, %s FROM audit_auditentry WHERE seq = 10",
+        "request_id, details, %s, readers, %s, %s FROM audit_auditentry WHERE seq = 10",
         ["f" * 64, body.decode(), chain.body_hash(head.hash, body)],
     )
 
-    result = selectors.verify_chain()
+    result = verification.verify_chain()
 
     assert (result.ok, result.first_bad_seq, result.entries_checked) == (False, 11, 10)
     assert result.reason == "#11: prev_hash does not link to #10"
@@ -268,7 +268,7 @@ def test_chunk_seams_change_nothing(ten_entries, chunk_size):
         sql("UPDATE audit_auditentry SET actor = 'mallory', body = %s WHERE seq = 8",
             [entry.body.replace('"actor":"alice"', '"actor":"mallory"')])
 
-    assert selectors.verify_chain(chunk_size=chunk_size) == selectors.Verification(
+    assert verification.verify_chain(chunk_size=chunk_size) == verification.Verification(
         False, 4, 5, "#5 is missing (the next entry is #6)", 0, 0
     )
 

@@ -14,7 +14,8 @@ from django.db import transaction
 
 from cases import permissions, services
 from cases.models import SubjectRole
-from workinggroup import keyring, members
+from core import keyring
+from workinggroup import members
 from workinggroup.models import Country, User
 
 COUNTRIES = ("US", "GT", "MX")
@@ -115,7 +116,6 @@ def wg_keyring(tmp_path, settings):
     settings.WG_KEYRING = str(path)
     keyring.reload()
     yield path
-    keyring.get_keyring.cache_clear()
 
 
 @pytest.fixture

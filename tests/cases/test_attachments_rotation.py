@@ -17,8 +17,8 @@ from rest_framework.test import APIClient
 from cases import attachments, key_rotation
 from cases.crypto import HEADER_SIZE
 from cases.models import Attachment
+from core import keyring
 from tests.cases.conftest import CONTENT, UPLOADS, multipart, pdf_bytes
-from workinggroup import keyring
 
 pytestmark = pytest.mark.usefixtures("wg_keyring")
 

@@ -11,7 +11,7 @@ from freezegun import freeze_time
 from cases import permissions, services
 from cases.identifiers import blind_index, normalise
 from cases.models import Case, CaseCounter, Identifier, Subject
-from workinggroup.keyring import get_keyring
+from core.keyring import get_keyring
 
 
 def test_case_create_numbers_per_country_and_year(us_investigator, mx_investigator,

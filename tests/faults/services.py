@@ -188,7 +188,7 @@ class Process:
 
 def production_env(root: Path, *, database_url: str, broker_url: str, **extra) -> dict:
     """The environment of `make serve-prod`: DEBUG=False, real secrets, loopback hosts."""
-    from workinggroup import keyring
+    from core import keyring
 
     root.mkdir(parents=True, exist_ok=True)
     keyring_path = root / "keyring.json"

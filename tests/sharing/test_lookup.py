@@ -11,9 +11,9 @@ from django.utils import timezone
 from freezegun import freeze_time
 from rest_framework.exceptions import NotFound
 
+from core import keyring
 from sharing.lookup import lookup_hit_claim
 from sharing.models import LookupHit
-from workinggroup import keyring
 
 LOOKUP = "/api/v1/lookup/"
 
@@ -286,7 +286,6 @@ def writable_keyring(tmp_path, settings):
     settings.WG_KEYRING = str(copy)
     keyring.reload()
     yield copy
-    keyring.get_keyring.cache_clear()
 
 
 def test_rotating_the_lookup_key_keeps_every_match(db, api, us_investigator, mx_case,

@@ -29,7 +29,7 @@ def with_worker(settings, monkeypatch):
     settings.BROKER_CONFIGURED = True
     app.conf.task_always_eager = False  # the suite's _eager_tasks fixture restores it
     # The audit drain request after each commit is not what these tests are about.
-    monkeypatch.setattr("audit.services.trigger_drain", lambda: None)
+    monkeypatch.setattr("audit.recording.trigger_drain", lambda: None)
 
 
 def test_with_a_worker_the_lookup_queues_nothing_and_the_sweep_tells_the_owners_once(

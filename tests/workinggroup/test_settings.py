@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from workinggroup import keyring
+from core import keyring
 
 ROOT = Path(__file__).resolve().parents[2]
 

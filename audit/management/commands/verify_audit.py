@@ -6,7 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from audit import selectors, services
+from audit import verification, writer
 from audit.context import system_actor
 
 
@@ -48,9 +48,9 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         if opts["jobs"] < 1:
             raise CommandError("--jobs must be at least 1")
-        progress = _Progress(sys.stderr, selectors.chain_head()[0])
+        progress = _Progress(sys.stderr, writer.chain_head()[0])
         with system_actor("manage.py verify_audit"):
-            result = services.chain_verify(actor=None, progress=progress, jobs=opts["jobs"])
+            result = verification.chain_verify(actor=None, progress=progress, jobs=opts["jobs"])
         progress.close()
         if result.ok:
             self.stdout.write(f"OK: {result.entries_checked} entries verified")

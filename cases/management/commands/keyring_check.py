@@ -8,7 +8,7 @@ from cases import attachments
 from cases.attachment_storage import attachment_storage
 from cases.crypto import HEADER_SIZE, AttachmentIntegrityError
 from cases.models import Attachment
-from workinggroup import keyring
+from core import keyring
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from audit.context import system_actor
 from cases import key_rotation
-from workinggroup.keyring import KeyringError
+from core.keyring import KeyringError
 from workinggroup.models import Country
 
 

@@ -14,8 +14,8 @@ from django.db import transaction
 import audit
 from audit.context import system_actor
 from cases.models import Identifier
+from core import keyring
 from sharing.lookup import rotate_index
-from workinggroup import keyring
 
 
 class Command(BaseCommand):

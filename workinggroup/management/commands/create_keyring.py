@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from audit import record
 from audit.context import system_actor
-from workinggroup import keyring
+from core import keyring
 from workinggroup.models import Country
 
 

@@ -3,7 +3,9 @@
 Per country a list of key-encryption keys (KEKs) with one primary, which wrap the per-file
 data keys of attachments; the Ed25519 key that signs audit checkpoints; the HMAC key of the
 hit/no-hit lookup. Each key has an id so stored objects can name the key they need. The file
-is loaded once per process, never logged, and nothing here serialises a key into an answer.
+is read once per process and again whenever it changes (a rotation in another process), never
+logged, and nothing here serialises a key into an answer. `get_keyring()` is the one way every
+app reads it.
 
 Layout (base64 for key bytes)::
 
@@ -14,11 +16,11 @@ Layout (base64 for key bytes)::
 """
 
 import base64
-import functools
 import json
 import os
 import secrets
 import sys
+import threading
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -146,10 +148,6 @@ class Keyring:
 
     __str__ = __repr__
 
-    @property
-    def is_development(self) -> bool:
-        return bool(self._data.get("development"))
-
     def _section(self, name: str, country: str | None = None) -> dict:
         if name == "countries":
             try:
@@ -180,9 +178,6 @@ class Keyring:
                 return self._key(section, key_id)
         raise KeyringError(f"key {key_id} is not in the keyring")
 
-    def kek_ids(self, country: str) -> list[str]:
-        return sorted(self._section("countries", country)["keys"])
-
     def audit_signing_key(self) -> tuple[str, Ed25519PrivateKey]:
         section = self._section("audit_signing")
         raw = self._key(section, section["primary"])
@@ -210,15 +205,39 @@ class Keyring:
         return sorted(self._section("lookup")["keys"])
 
 
-@functools.cache
+_lock = threading.Lock()
+_current: list = [None]  # [(file stamp, Keyring)]: replaced whole, so readers need no lock
+
+
+def _stamp(path) -> tuple:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (str(path), None, None, None)
+    return (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
+
+
 def get_keyring() -> Keyring:
-    """The process-wide keyring from settings.WG_KEYRING, loaded once."""
+    """The keyring from settings.WG_KEYRING, read again whenever the file changed.
+
+    A rotation (`rotate_keys`, `rotate_lookup_key`) replaces the file atomically in another
+    process; every process then sees the new keys on its next call, without a restart. The
+    check is one stat() of the file (about a microsecond).
+    """
     from django.conf import settings
 
-    return Keyring(read(settings.WG_KEYRING))
+    stamp = _stamp(settings.WG_KEYRING)
+    current = _current[0]
+    if current is not None and current[0] == stamp:
+        return current[1]
+    with _lock:
+        current = _current[0]
+        if current is None or current[0] != stamp:
+            current = _current[0] = (stamp, Keyring(read(settings.WG_KEYRING)))
+        return current[1]
 
 
 def reload() -> Keyring:
-    """Drop the cached keyring (after a rotation wrote a new file) and load it again."""
-    get_keyring.cache_clear()
+    """Read the keyring file again now (right after this process rewrote it)."""
+    _current[0] = None
     return get_keyring()

@@ -1,42 +1,40 @@
-"""Writing the audit trail: `record` into the outbox, and `drain_outbox` into the chain."""
+"""Recording: `record` writes an event into the outbox in the caller's transaction, and after
+commit a drain is requested (through this process's trigger thread, never waiting on Redis).
+
+The drain itself is audit/drain.py; it is reached by its Celery task's name, so this module
+does not import audit.tasks (which imports this one).
+"""
 
 import atexit
-import contextlib
 import datetime as dt
 import functools
 import logging
-import operator
 import os
 import re
 import threading
 import time
 
 import orjson
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from audit import chain, context
+from audit import chain, context, visibility
 from audit.actions import ACTIONS, Outcome
-from audit.models import AuditCheckpoint, AuditEntry, OutboxEvent
-from workinggroup.keyring import get_keyring
-from workinggroup.redis import kept_client
+from audit.models import AuditEntry, OutboxEvent
+from core.redis import kept_client
 
 log = logging.getLogger(__name__)
 
-DRAIN_LOCK_KEY = 0x5747584155  # "WGXAU": the single-writer advisory lock of the chain
+DRAIN_TASK = "audit.drain_outbox"  # audit/tasks.py
 DRAIN_PENDING_KEY = "audit:drain-pending"
 DRAIN_PENDING_SECONDS = 30
-DEFAULT_BATCH_SIZE = 2000
-ENTRY_COLUMNS = (*chain.FIELDS, "body", "hash")  # a chained row, in the order the drain builds it
-
 DRAIN_COALESCE_SECONDS = 0.25  # a queued drain starts this much later, to drain a batch
 TRIGGER_GATHER_SECONDS = 0.05  # commits of a process gather this long into one request
 
-_process_lock = threading.Lock()  # SQLite has no advisory locks
 _broker_down_until = 0.0
-
 
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1  # JSON integers every canonicaliser agrees on
 _MAX_DEPTH = 32
@@ -133,10 +131,13 @@ def record(action, actor=None, target=None, outcome=Outcome.SUCCESS, case=None, 
     }
     event = {name: _text(value, _MAX_LENGTHS[name]) for name, value in event.items()}
     event["details"] = _jsonable(details)
+    # One entry, or two when the event names a case the actor's country cannot see.
+    events = visibility.split(event, case, context.current_route())
     # Every audited request pays for this insert: one fixed SQL statement, not a model save.
     occurred_at = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        cursor.execute(_outbox_insert(), [occurred_at, orjson.dumps(event).decode()])
+        for one in events:
+            cursor.execute(_outbox_insert(), [occurred_at, orjson.dumps(one).decode()])
     transaction.on_commit(trigger_drain, robust=True)
 
 
@@ -146,6 +147,11 @@ def _outbox_insert() -> str:
     return f"INSERT INTO {table} (occurred_at, event) VALUES (%s, %s)"
 
 
+def _drain_task():
+    """The drain's Celery task, by name (tests may replace its apply_async)."""
+    return current_app.tasks[DRAIN_TASK]
+
+
 def trigger_drain():
     """After a commit, see that a drain will read this event; never fails or waits on Redis.
 
@@ -153,8 +159,7 @@ def trigger_drain():
     a request owed (on a shared machine each round trip to Redis costs as much as the
     INSERT it follows). Without one (development box) or with eager tasks, it runs here.
     """
-    from audit.tasks import drain_outbox as drain_task
-
+    drain_task = _drain_task()
     if _trigger.owed():
         return  # a request is owed and has not started: it will follow this commit
     if not settings.BROKER_CONFIGURED or drain_task.app.conf.task_always_eager:
@@ -171,8 +176,7 @@ def request_drain():
     every event committed before.
     """
     global _broker_down_until
-    from audit.tasks import drain_outbox as drain_task
-
+    drain_task = _drain_task()
     if not settings.BROKER_CONFIGURED:
         try:
             drain_task.delay()  # eager on a development box
@@ -274,128 +278,6 @@ def clear_drain_pending():
         log.warning("could not clear the audit drain flag: %s", exc)
 
 
-@contextlib.contextmanager
-def _chain_writer():
-    """One transaction holding the chain's single-writer lock.
-
-    PostgreSQL: an advisory lock held to the end of the transaction, so writers on every host
-    queue. SQLite: a process lock, and the IMMEDIATE transaction serialises processes.
-    """
-    if connection.vendor == "postgresql":
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DRAIN_LOCK_KEY])
-            yield
-    else:
-        with _process_lock, transaction.atomic():
-            yield
-
-
-def _chain_head() -> tuple[int, str]:
-    head = AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
-    return head or (0, chain.GENESIS_HASH)
-
-
-def _take_events(batch_size: int) -> list[tuple]:
-    """The oldest outbox events as (id, occurred_at, event), in id order, removed from the outbox.
-
-    Removed inside the drain's transaction: a rollback puts them back. On PostgreSQL one
-    statement reads and deletes; deleting by the ids read (never by an id range) keeps an
-    event whose transaction commits late with a lower id from being dropped unread.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "DELETE FROM audit_outboxevent WHERE id IN ("
-                " SELECT id FROM audit_outboxevent ORDER BY id LIMIT %s"
-                ") RETURNING id, occurred_at, event",
-                [batch_size],
-            )
-            rows = cursor.fetchall()  # jsonb arrives as text (Django's loader)
-        rows.sort(key=operator.itemgetter(0))
-        return [(pk, occurred_at, orjson.loads(event)) for pk, occurred_at, event in rows]
-    rows = list(
-        OutboxEvent.objects.order_by("id").values_list("id", "occurred_at", "event")[:batch_size]
-    )
-    if rows:
-        # SQLite has one writer at a time and we are it: every id up to the last is read.
-        OutboxEvent.objects.filter(id__lte=rows[-1][0]).delete()
-    return rows
-
-
-def _append_entries(rows: list[tuple]) -> None:
-    """Insert chained rows (values in chain.FIELDS order, body, hash); COPY on PostgreSQL."""
-    if connection.vendor == "postgresql":
-        columns = ", ".join(ENTRY_COLUMNS)
-        details = chain.FIELDS.index("details")
-        with connection.cursor() as cursor:
-            with cursor.cursor.copy(f"COPY audit_auditentry ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    row = list(row)
-                    row[details] = orjson.dumps(row[details]).decode()
-                    copy.write_row(row)
-        return
-    AuditEntry.objects.bulk_create(
-        [AuditEntry(**dict(zip(ENTRY_COLUMNS, row, strict=True))) for row in rows]
-    )
-
-
-def _drain_batch(batch_size: int, fail_after_append: bool = False) -> int:
-    with _chain_writer():
-        events = _take_events(batch_size)
-        if not events:
-            return 0
-        first_seq, prev_hash = _chain_head()
-        seq = first_seq
-        recorded_at = timezone.now()
-        recorded_text = chain.format_timestamp(recorded_at)
-        rows = []
-        for _id, occurred_at, event in events:
-            seq += 1
-            get = event.get
-            entry = {
-                "seq": seq,
-                "occurred_at": chain.format_timestamp(occurred_at),
-                "recorded_at": recorded_text,
-                "actor": get("actor", ""),
-                "actor_country": get("actor_country", ""),
-                "action": get("action", ""),
-                "target_type": get("target_type", ""),
-                "target_id": get("target_id", ""),
-                "case_id": get("case_id", ""),
-                "case_country": get("case_country", ""),
-                "outcome": get("outcome", ""),
-                "ip": get("ip", ""),
-                "request_id": get("request_id", ""),
-                "details": get("details") or {},
-                "prev_hash": prev_hash,
-            }
-            body = chain.canonical_json(entry)
-            entry_hash = chain.body_hash(prev_hash, body)
-            entry["occurred_at"], entry["recorded_at"] = occurred_at, recorded_at
-            rows.append((*entry.values(), body.decode(), entry_hash))
-            prev_hash = entry_hash
-        _append_entries(rows)
-        if fail_after_append:  # test hook: a worker dying between append and commit
-            raise RuntimeError("simulated worker death after append")
-        every = settings.AUDIT_CHECKPOINT_EVERY
-        if every > 0 and seq // every > first_seq // every:
-            _checkpoint_in_drain(seq, prev_hash)
-        return len(events)
-
-
-def drain_outbox(*, batch_size: int = DEFAULT_BATCH_SIZE, max_batches: int | None = None) -> int:
-    """Move outbox events into the chain in id order, a batch per transaction; returns count."""
-    total, batches = 0, 0
-    while max_batches is None or batches < max_batches:
-        drained = _drain_batch(batch_size)
-        total += drained
-        batches += 1
-        if drained < batch_size:
-            break
-    return total
-
-
 def outbox_lag_seconds(now=None) -> float:
     """Age of the oldest event still waiting in the outbox (0 when it is empty)."""
     oldest = OutboxEvent.objects.order_by("id").values_list("occurred_at", flat=True).first()
@@ -417,106 +299,3 @@ def outbox_lag_alert(now=None) -> float | None:
         )
         return lag
     return None
-
-
-# --- Checkpoints ---------------------------------------------------------------------------
-
-
-def _sign_checkpoint(seq: int, head_hash: str) -> AuditCheckpoint:
-    key_id, key = get_keyring().audit_signing_key()
-    signature = key.sign(chain.checkpoint_message(seq, head_hash))
-    return AuditCheckpoint.objects.create(
-        seq=seq, head_hash=head_hash, key_id=key_id, signature=signature.hex()
-    )
-
-
-def _checkpoint_in_drain(seq: int, head_hash: str) -> None:
-    """Sign the head a batch ended on; a signing failure never stops the chain."""
-    try:
-        with transaction.atomic():
-            _sign_checkpoint(seq, head_hash)
-    except Exception:
-        log.exception("AUDIT ALERT: could not sign the checkpoint at #%d", seq)
-
-
-def checkpoint_create() -> AuditCheckpoint | None:
-    """Sign the chain's head unless it is signed already (beat, every few minutes)."""
-    with _chain_writer():
-        seq, head_hash = _chain_head()
-        if seq == 0 or AuditCheckpoint.objects.filter(seq__gte=seq).exists():
-            return None
-        return _sign_checkpoint(seq, head_hash)
-
-
-# --- Verification --------------------------------------------------------------------------
-
-VERIFIED_CHECKPOINT_KEY = "audit:verified-checkpoint"
-
-
-def _alert_broken(result, scope: str) -> None:
-    log.error(
-        "AUDIT ALERT: the audit chain is broken (%s): first bad seq #%s: %s",
-        scope,
-        result.first_bad_seq,
-        result.reason,
-    )
-
-
-def chain_verify(*, actor, progress=None, jobs: int = 1):
-    """Verify the whole chain and record who did (audit.verify); logs an alert when broken.
-
-    `jobs` processes share the walk on PostgreSQL (manage.py verify_audit uses every core).
-    """
-    from audit import selectors
-
-    result = selectors.verify_chain(progress=progress, jobs=jobs)
-    if not result.ok:
-        _alert_broken(result, "full verification")
-    record(
-        "audit.verify",
-        actor,
-        target=("audit", "chain"),
-        outcome=Outcome.SUCCESS if result.ok else Outcome.FAILURE,
-        entries_checked=result.entries_checked,
-        first_bad_seq=result.first_bad_seq,
-        reason=result.reason,
-    )
-    return result
-
-
-def chain_verify_recent():
-    """Verify the entries since the last checkpoint verified (beat); alerts when broken.
-
-    Every checkpoint's signature, and that each checkpointed entry still has its signed hash,
-    are checked on every run; the walk starts at the checkpoint the previous run verified.
-    Only a failure is recorded as an entry, so a quiet chain stays quiet.
-    """
-    from audit import selectors
-
-    try:
-        start = int(cache.get(VERIFIED_CHECKPOINT_KEY) or 0)
-    except Exception:  # cache down: walk from the genesis
-        start = 0
-    result = selectors.verify_chain(after_checkpoint=start)
-    if result.ok:
-        log.info(
-            "audit chain verified: %d entries after #%d", result.entries_checked, start
-        )
-        try:
-            cache.set(VERIFIED_CHECKPOINT_KEY, result.last_verified_checkpoint, timeout=None)
-        except Exception as exc:
-            log.warning("could not remember the verified checkpoint: %s", exc)
-        return result
-    _alert_broken(result, f"entries after #{start}")
-    with context.system_actor("task audit.verify_recent"):
-        record(
-            "audit.verify",
-            None,
-            target=("audit", "chain"),
-            outcome=Outcome.FAILURE,
-            entries_checked=result.entries_checked,
-            first_bad_seq=result.first_bad_seq,
-            reason=result.reason,
-            after_checkpoint=start,
-        )
-    return result
