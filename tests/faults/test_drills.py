@@ -67,7 +67,7 @@ with system_actor("fault drill backlog"):
 
 
 def test_a_worker_sigkilled_mid_drain_loses_and_duplicates_nothing(drill):
-    total = 12_000
+    total = 6_000
     drill.seed()
     services.manage(drill.env, "shell", "-c", BACKLOG.format(total=total))
     chained_at_kill = []

@@ -14,7 +14,7 @@ from tests.faults import services
 
 PERSONAS = [f"{cc}.{role}" for cc in ("us", "mx")
             for role in ("investigator", "liaison", "auditor")]
-SECONDS_PER_MEMBER = 25
+SECONDS_PER_MEMBER = 15
 
 
 # Runs and prints what it finds; not yet a gate. What it still finds belongs to the
