@@ -277,6 +277,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "workinggroup.schema_api.AutoSchema",
     "EXCEPTION_HANDLER": "workinggroup.exceptions.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",  # the API reads JSON bodies only
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
