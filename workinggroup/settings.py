@@ -424,14 +424,14 @@ ATTACHMENT_UPLOAD_THREADED = env.bool("ATTACHMENT_UPLOAD_THREADED", default=Fals
 # handler can never write an upload's plaintext to disk.
 FILE_UPLOAD_HANDLERS = ["cases.upload.DiscardFileUploadHandler"]
 
-# WG_STORAGE=s3: attachments in an S3-compatible bucket through django-storages (needs boto3,
-# which the filesystem default does not install). Only ciphertext is ever stored.
+# WG_STORAGE=s3: attachments in an S3-compatible bucket through django-storages and boto3
+# (pinned). Only ciphertext is ever stored.
 WG_STORAGE = env.str("WG_STORAGE", default="filesystem")
 if WG_STORAGE == "s3":
     import importlib.util
 
     if importlib.util.find_spec("boto3") is None:
-        raise ImproperlyConfigured("WG_STORAGE=s3 needs boto3: pip install 'boto3>=1.35'")
+        raise ImproperlyConfigured("WG_STORAGE=s3 needs boto3: pip install -r requirements.txt")
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
