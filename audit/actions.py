@@ -61,6 +61,8 @@ ACTIONS = {
     "audit.view": "read audit entries",
     "audit.export": "exported audit entries",
     "audit.verify": "verified the audit chain",
+    "audit.witness_failed": "a witness refused or missed a checkpoint of the audit log",
+    "audit.epoch_started": "the audit log started a new epoch after a restore",
 }
 
 

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from audit import chain, checkpoints, visibility
+from audit import chain, checkpoints, merkle_store, visibility
 from audit.models import AuditEntry, OutboxEvent
 from audit.writer import chain_head, chain_writer
 
@@ -111,6 +111,7 @@ def _drain_batch(batch_size: int, fail_after_append: bool = False) -> int:
             rows.append((*entry.values(), body.decode(), entry_hash))
             prev_hash = entry_hash
         append_entries(rows)
+        merkle_store.extend(first_seq, rows)  # the witnessed log's tree, same transaction
         if fail_after_append:  # test hook: a worker dying between append and commit
             raise RuntimeError("simulated worker death after append")
         every = settings.AUDIT_CHECKPOINT_EVERY

@@ -109,3 +109,13 @@ class AuditCheckpoint(AppendOnlyModel):
 
     def __str__(self):
         return f"checkpoint at #{self.seq}"
+
+
+# The witnessed log's tables live in their own module (issue 17); imported here to register.
+from audit.witnessed_models import (  # noqa: E402, F401
+    CheckpointNote,
+    Cosignature,
+    Epoch,
+    MerkleNode,
+    WitnessStatus,
+)

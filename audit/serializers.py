@@ -45,3 +45,23 @@ class VerificationSerializer(serializers.Serializer):
     entries_checked = serializers.IntegerField()
     first_bad_seq = serializers.IntegerField(allow_null=True)
     reason = serializers.CharField(allow_blank=True)
+    # The witnessed log (audit.witnessed_verify): tree size and root, checkpoint note, status
+    # (witnessed / failing / unwitnessed), quorum and each witness's view.
+    witnessing = serializers.JSONField(required=False)
+
+
+class CheckpointNoteSerializer(serializers.Serializer):
+    """A C2SP checkpoint note with the log's signature and the cosignatures kept for it."""
+
+    origin = serializers.CharField()
+    size = serializers.IntegerField()
+    root = serializers.CharField()  # hex
+    note = serializers.SerializerMethodField()
+    cosigned_by = serializers.SerializerMethodField()
+    signed_at = serializers.DateTimeField(format=CHAIN_TIMESTAMP)
+
+    def get_note(self, obj) -> str:
+        return obj.note + "".join(c.line for c in obj.cosignatures.all())
+
+    def get_cosigned_by(self, obj) -> list[str]:
+        return sorted(c.witness for c in obj.cosignatures.all())

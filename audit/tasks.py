@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from audit import checkpoints, context, drain, recording, verification
+from audit import checkpoints, context, drain, recording, verification, witnessing
 
 
 @shared_task(name=recording.DRAIN_TASK, ignore_result=True)
@@ -30,3 +30,11 @@ def verify_recent():
 def watch_outbox():
     """An ERROR alert line when the oldest undrained event is older than the threshold."""
     return recording.outbox_lag_alert()
+
+
+@shared_task(name="audit.witness_checkpoint", ignore_result=True)
+def witness_checkpoint():
+    """Sign a checkpoint note when the log grew and submit it to the witnesses."""
+    with context.system_actor("task audit.witness_checkpoint"):
+        note = witnessing.witness_checkpoint()
+    return note.size if note else None

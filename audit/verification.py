@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.core.cache import cache
 from django.db import connection
 
-from audit import chain, context, triggers
+from audit import chain, context, triggers, witnessed_verify
 from audit.actions import Outcome
 from audit.checkpoints import checkpoint_public_keys
 from audit.models import AuditCheckpoint, AuditEntry
@@ -277,6 +277,8 @@ def chain_verify(*, actor, progress=None, jobs: int = 1):
     `jobs` processes share the walk on PostgreSQL (manage.py verify_audit uses every core).
     """
     result = verify_chain(progress=progress, jobs=jobs)
+    # The witnessed log: the Merkle tree, the latest checkpoint note and the witnesses' quorum.
+    result = witnessed_verify.verify_witnessed(result)
     if not result.ok:
         _alert_broken(result, "full verification")
     record(

@@ -17,6 +17,11 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
+# The bench drives gunicorn over plain HTTP on 127.0.0.1 (no TLS proxy in front), and its
+# in-process check uses Django's test client: production's HTTPS redirect (on by default
+# when DEBUG is off) would answer every request with a 301. The bench only, never production.
+SECURE_SSL_REDIRECT = False
+
 # Tuning experiments (docs/PERFORMANCE.md); ATTACHMENT_UPLOAD_THREADED comes from the env.
 if os.environ.get("BENCH_UPLOAD_CHUNK_SIZE"):
     ATTACHMENT_UPLOAD_CHUNK_SIZE = int(os.environ["BENCH_UPLOAD_CHUNK_SIZE"])

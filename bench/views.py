@@ -1,7 +1,9 @@
 """The production case list with the permission gate swapped for every case (bench only)."""
 
+from cases import listing
 from cases.api import CaseListCreate
 from cases.models import Case
+from cases.selectors import require_case_reader
 
 
 class UnfilteredCaseList(CaseListCreate):
@@ -10,11 +12,10 @@ class UnfilteredCaseList(CaseListCreate):
 
     http_method_names = ["get"]
 
-    def get_queryset(self):
-        return Case.objects.all()
-
-    def count(self, queryset) -> int:
-        return queryset.count()
-
-    def page_ids(self, queryset):
-        return queryset.values("pk")  # the same id-first paging, over the primary key
+    def list_page(self, request):
+        require_case_reader(request.user)
+        rows = Case.objects.all()
+        return listing._case_page(  # the production list's own paging, over every case
+            request.user, request.query_params, rows=rows, count=rows.count,
+            ids=lambda: rows.values("pk"),  # the same id-first paging, over the primary key
+        )

@@ -12,7 +12,12 @@ from django.http import QueryDict, StreamingHttpResponse
 from django.urls import reverse
 from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import APIException, ParseError, UnsupportedMediaType
@@ -24,6 +29,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from cases import attachments
+from cases.api import page_response
 from cases.crypto import AttachmentIntegrityError
 from cases.models import Attachment
 from cases.upload import EncryptingUploadHandler, UploadRefused
@@ -45,16 +51,6 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
     def get_content_url(self, obj) -> str:
         return reverse("attachment-content", args=[obj.pk])
-
-
-class UploadError(APIException):
-    """An UploadRefused as an API answer (400, 413, 415, 503 or 507)."""
-
-    def __init__(self, refusal: UploadRefused):
-        super().__init__(detail=str(refusal), code=refusal.reason)
-        self.status_code = refusal.status
-        if refusal.status == 503:
-            self.wait = 5  # DRF's handler sends it as Retry-After
 
 
 class IntegrityFailure(APIException):
@@ -123,14 +119,22 @@ class IgnoreClientContentNegotiation(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-UPLOAD_REQUEST = inline_serializer("AttachmentUpload", {"file": serializers.FileField()})
+@extend_schema_field(OpenApiTypes.BINARY)
+class EvidenceFileField(serializers.FileField):
+    """The upload's `file` part. Declared binary: drf-spectacular would otherwise describe a
+    FileField as a URI string, and Swagger UI would offer a text box instead of a file."""
+
+
+UPLOAD_REQUEST = inline_serializer(
+    "AttachmentUpload", {"file": EvidenceFileField(help_text="the evidence file")}
+)
 
 
 class CaseAttachmentsView(GenericAPIView):
     """A case's evidence files: list (holders of `full`), upload (owner-country investigators)."""
 
     serializer_class = AttachmentSerializer
-    queryset = Attachment.objects.none()  # for the schema; reads go through attachments_for
+    queryset = Attachment.objects.none()  # for the schema; reads go through attachment_list
     parser_classes = [MultiPartParser]
     authentication_classes = _upload_authentication_classes()
 
@@ -143,14 +147,15 @@ class CaseAttachmentsView(GenericAPIView):
     @extend_schema(responses=AttachmentSerializer(many=True))
     def get(self, request, case_id):
         """List a case's attachments (metadata); needs `full` on the case."""
-        queryset = attachments.attachments_for(user=request.user, case_id=case_id)
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        page = attachments.attachment_list(
+            request.user, case_id, page=request.query_params.get("page")
+        )
+        return page_response(request, page, self.get_serializer(page.items, many=True).data)
 
     @extend_schema(
         request={"multipart/form-data": UPLOAD_REQUEST},
         responses={201: AttachmentSerializer, 400: None, 403: None, 404: None, 413: None,
-                   415: None, 503: None, 507: None},
+                   415: None},
     )
     def post(self, request, case_id):
         """Upload one file (multipart field `file`), encrypted as it arrives."""
@@ -166,16 +171,13 @@ class CaseAttachmentsView(GenericAPIView):
                     415, "not_multipart", "send the file as multipart/form-data"
                 ) from None
 
-        try:
-            attachment = attachments.attachment_upload(
-                case=case,
-                actor=request.user,
-                handler=request._request.upload_handlers[0],
-                content_length=_content_length(request),
-                read_body=read_body,
-            )
-        except UploadRefused as refusal:
-            raise UploadError(refusal) from None
+        attachment = attachments.attachment_upload(
+            case=case,
+            actor=request.user,
+            handler=request._request.upload_handlers[0],
+            content_length=_content_length(request),
+            read_body=read_body,
+        )
         data = AttachmentSerializer(attachment).data
         return Response(data, status=201, headers={"Location": data["content_url"]})
 

@@ -15,9 +15,10 @@ import uuid
 from collections.abc import Callable, Iterator
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.http import Http404
-from rest_framework.exceptions import NotFound, PermissionDenied
+from django.utils.translation import gettext_lazy as _
 
 import audit
 from audit.actions import Outcome
@@ -25,8 +26,16 @@ from cases import crypto
 from cases.attachment_storage import attachment_storage, new_storage_name
 from cases.crypto import HEADER_SIZE, AttachmentIntegrityError, Header
 from cases.models import Attachment, Case
-from cases.selectors import get_case_for
-from cases.upload import EncryptedUpload, EncryptingUploadHandler, UploadRefused, UploadTarget
+from cases.paging import Page, paginate
+from cases.permissions import FULL, FULL_WITH_FILES
+from cases.selectors import case_for_edit, get_case_for, require_case_reader, visible_cases
+from cases.upload import (
+    EncryptedUpload,
+    EncryptingUploadHandler,
+    UploadRefused,
+    UploadTarget,
+    too_large,
+)
 from core import keyring
 from core.keyring import KeyringError
 
@@ -57,42 +66,23 @@ def key_lock(*, shared: bool) -> None:
 
 
 # --- who may do what ---------------------------------------------------------------------------
-
-
-def _reads_cases(user) -> bool:
-    """Investigators and liaisons read case content; auditors and administrators never do."""
-    return bool(getattr(user, "is_authenticated", False)) and (
-        user.is_investigator or user.is_liaison
-    )
-
-
-def _case_for(user, case_id, scope: str) -> Case:
-    if not _reads_cases(user):
-        raise NotFound()
-    return get_case_for(user, case_id, scope)
-
-
-def _holds(user, case: Case, scope: str) -> bool:
-    try:
-        get_case_for(user, case.pk, scope)
-    except (NotFound, Http404):
-        return False
-    return True
+# Through the case gate (cases.selectors): auditors and administrators 403 whatever the id,
+# an unseen case 404, a case seen below the scope needed 403. An attachment is seen when its
+# case is held at `full` (the list shows it); its content needs `full_with_files`.
 
 
 def case_for_upload(*, user, case_id) -> Case:
     """The case, if the user is an investigator of its owning country (unseen 404, else 403)."""
-    case = _case_for(user, case_id, "summary")
-    if user.country_id != case.owner_country_id or not user.is_investigator:
-        raise PermissionDenied("Only investigators of the owning country add files to a case.")
-    return case
+    return case_for_edit(user, case_id)
 
 
-def attachments_for(*, user, case_id):
-    """A case's attachments (metadata only) for a user holding `full` on it; audited."""
-    case = _case_for(user, case_id, "full")
-    audit.record("attachment.list", user, target=case, case=case)
-    return case.attachments.select_related("uploaded_by")
+def attachment_list(user, case_id, *, page=None) -> Page:
+    """A page of a case's attachments (metadata only; `full` on the case), recorded as
+    `attachment.list`."""
+    case = get_case_for(user, case_id, FULL)
+    result = paginate(case.attachments.select_related("uploaded_by"), page)
+    audit.record("attachment.list", user, target=case, case=case, count=result.count)
+    return result
 
 
 def attachment_for_download(*, user, attachment_id) -> Attachment:
@@ -101,16 +91,25 @@ def attachment_for_download(*, user, attachment_id) -> Attachment:
     Seeing an attachment (its case at `full`, where the list shows it) without holding
     `full_with_files` is a 403; not seeing it, a missing id and a malformed id are one 404.
     """
+    require_case_reader(user)
     try:
         pk = uuid.UUID(str(attachment_id))
     except ValueError:
-        raise NotFound() from None
-    attachment = Attachment.objects.select_related("case").filter(pk=pk).first()
+        raise Http404(_("Not found.")) from None
+    attachment = Attachment.objects.filter(pk=pk).first()
     if attachment is None:
-        raise NotFound()
-    _case_for(user, attachment.case_id, "full")
-    if not _holds(user, attachment.case, "full_with_files"):
-        raise PermissionDenied("Downloading files needs a full_with_files share of the case.")
+        raise Http404(_("Not found."))
+    try:
+        case = get_case_for(user, attachment.case_id, FULL_WITH_FILES)
+    except PermissionDenied:
+        # Held below full_with_files: at `full` the file is listed, so say so (403);
+        # below that the file is as unseen as a missing one.
+        if not visible_cases(user, FULL).filter(pk=attachment.case_id).exists():
+            raise Http404(_("Not found.")) from None
+        raise PermissionDenied(
+            _("Downloading files needs a full_with_files share of the case.")
+        ) from None
+    attachment.case = case
     return attachment
 
 
@@ -134,23 +133,22 @@ def upload_target(*, case: Case) -> UploadTarget:
 def check_declared_length(content_length: int) -> None:
     """Refuse a body that announces more than the limit allows, before reading any of it."""
     if content_length > settings.ATTACHMENT_MAX_BYTES + MULTIPART_OVERHEAD:
-        raise UploadRefused(
-            413, "too_large",
-            f"the file is larger than the limit of {settings.ATTACHMENT_MAX_BYTES} bytes",
-        )
+        raise too_large(settings.ATTACHMENT_MAX_BYTES)
 
 
 def _accepted(handler: EncryptingUploadHandler) -> EncryptedUpload:
     if handler.refusal is not None:
         raise handler.refusal
     if handler.files_seen > 1:
-        raise UploadRefused(400, "several_files", "file: send exactly one file per upload")
+        raise UploadRefused(400, "several_files", _("file: send exactly one file per upload"))
     if handler.interrupted:
-        raise UploadRefused(400, "truncated", "file: the body ended inside the file part")
+        raise UploadRefused(400, "truncated", _("file: the body ended inside the file part"))
     if handler.result is None:
         raise UploadRefused(
-            400, "no_file", "file: send the evidence as a multipart file part named 'file'"
+            400, "no_file", _("file: send the evidence as a multipart file part named 'file'")
         )
+    if handler.result.size == 0:
+        raise UploadRefused(400, "empty", _("file: the file is empty (0 bytes); nothing to keep"))
     return handler.result
 
 
@@ -181,8 +179,8 @@ def attachment_upload(
                 keyring.get_keyring().kek(upload.key_id)
             except KeyringError:
                 raise UploadRefused(
-                    503, "key_retired", "the encryption key was retired during the upload; "
-                                        "send the file again"
+                    503, "key_retired",
+                    _("the encryption key was retired during the upload; send the file again"),
                 ) from None
             attachment = Attachment.objects.create(
                 id=upload.attachment_id,
@@ -236,7 +234,7 @@ def record_integrity_failure(user, attachment: Attachment, exc: Exception, *, se
 def _open_current(attachment: Attachment):
     """Open the row's object; if rotation just replaced it, follow the row to the new one."""
     storage = attachment_storage()
-    for _ in range(3):
+    for _attempt in range(3):
         try:
             return attachment, storage.open(attachment.storage_name, "rb")
         except FileNotFoundError:

@@ -196,11 +196,6 @@ class StreamEncryptor:
         return ct
 
 
-def read_header(fileobj: BinaryIO | Reader) -> Header:
-    """Read and strictly parse the header at the current position of fileobj."""
-    return Header.parse(_read_exact(_reader(fileobj), HEADER_SIZE))
-
-
 def decrypt_stream(
     source: BinaryIO | Reader,
     *,

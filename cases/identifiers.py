@@ -37,10 +37,6 @@ MAX_INPUT_CHARS = 256  # bounds the work done on hostile input before any parsin
 MAX_CODE_CHARS = 64
 MAX_EMAIL_CHARS = 254  # RFC 5321 limit on an address
 
-_CODE_TYPES = frozenset(
-    {IdentifierType.PASSPORT, IdentifierType.NATIONAL_ID, IdentifierType.VEHICLE_PLATE,
-     IdentifierType.BANK_ACCOUNT}
-)
 _ASCII_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 # Written or left out at random across US, Mexican and Guatemalan records.
 _NAME_PARTICLES = frozenset({"DE", "DEL", "LA", "LAS", "LOS", "Y"})

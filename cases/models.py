@@ -38,6 +38,18 @@ class HandlingCode(models.TextChoices):
     H3 = "H3", _("H3: other restrictions (stated in the case)")
 
 
+# H3 means "other restrictions, stated in the case": the statement is the handling note.
+H3_STATES_ITS_RESTRICTION = ~models.Q(handling_code=HandlingCode.H3) | ~models.Q(handling_note="")
+
+
+def handling_note_error(handling_code: str, handling_note: str):
+    """Why a handling code and note do not go together, or None: the one H3 rule (the
+    database constraint below holds the same rule for rows written any other way)."""
+    if handling_code == HandlingCode.H3 and not (handling_note or "").strip():
+        return _("required with handling code H3: state the restriction")
+    return None
+
+
 class SourceReliability(models.TextChoices):
     """The 4x4 evaluation: how reliable the source is."""
 
@@ -132,8 +144,7 @@ class Case(models.Model):
                 fields=["owner_country", "year", "number"], name="case_reference_sequence"
             ),
             models.CheckConstraint(
-                condition=~models.Q(handling_code="H3") | ~models.Q(handling_note=""),
-                name="case_h3_states_its_restriction",
+                condition=H3_STATES_ITS_RESTRICTION, name="case_h3_states_its_restriction"
             ),
         ]
         indexes = [models.Index(fields=["owner_country", "-id"], name="case_country_recent")]
@@ -229,6 +240,26 @@ class Subject(models.Model):
     @property
     def is_protected(self) -> bool:
         return self.role in PROTECTED_ROLES
+
+
+class SubjectGrant(models.Model):
+    """A protected subject (victim, witness) a partner country may see, and until when.
+
+    Written only by cases.permissions (like every case grant), kept in step by the sharing
+    services from the active shares that name the subject; the subject gate reads it.
+    """
+
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="grants")
+    country = models.ForeignKey(Country, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subject", "country"], name="subject_grant_once")
+        ]
+
+    def __str__(self):
+        return f"{self.subject_id} to {self.country_id}"
 
 
 class Identifier(models.Model):

@@ -6,7 +6,12 @@ on; a partner country's group holds exactly one share scope's permissions, or no
 else in the code base calls `assign_perm`/`remove_perm` or writes that table, so every grant
 passes the checks below (an owner cannot lose its grants, a partner can never edit or share).
 
-Reads go through `cases.selectors`; this module only answers "what does this country hold".
+Protected subjects (victims, witnesses) reach a partner only when an active share names
+them: `set_subject_grants` writes those as `SubjectGrant` rows, one per (subject, country),
+each lasting as long as the shares naming it (the sharing services keep them in step).
+
+Reads go through `cases.selectors`; this module only answers "what does this country hold"
+and "what may this role do".
 """
 
 from __future__ import annotations
@@ -14,9 +19,9 @@ from __future__ import annotations
 from django.contrib.auth.models import Permission
 from django.db import transaction
 
-from cases.models import Case, CaseGroupObjectPermission
+from cases.models import Case, CaseGroupObjectPermission, SubjectGrant
 from core.roles import holds_role_permission
-from workinggroup.models import Country
+from workinggroup.models import Country, Role
 
 SUMMARY, FULL, FULL_WITH_FILES = "summary", "full", "full_with_files"
 
@@ -112,11 +117,6 @@ def set_country_grants(
     return _write(case, _group_id(country), perms, until)
 
 
-def revoke_country(case: Case, country: Country | str) -> frozenset[str]:
-    """Take every grant on a case away from a partner country; returns what was removed."""
-    return set_country_grants(case, country, frozenset())[1]
-
-
 def _write(case: Case, group_id: int, perms: frozenset[str], until: dict | None = None):
     """Make the group's rows exactly `perms`, each lasting until `until[codename]` (or ever)."""
     until = until or {}
@@ -178,10 +178,39 @@ def holders(case: Case) -> dict[str, frozenset[str]]:
     return {code: frozenset(perms) for code, perms in result.items()}
 
 
-def can_read_cases(user) -> bool:
-    """Investigators and liaisons of a country read cases; auditors and administrators never."""
-    roles = set(user.roles)
-    return bool(user.country_id) and bool(roles & {"investigator", "liaison"})
+def set_subject_grants(case: Case, country: Country | str, until: dict) -> None:
+    """Make a partner's protected-subject grants on a case exactly `until`
+    ({subject id: expires_at}); call it under the same case lock as set_country_grants."""
+    code = _country_code(country)
+    if code == case.owner_country_id:
+        raise GrantError("country: the owner country sees every subject of its case")
+    until = {str(pk): expires_at for pk, expires_at in until.items()}
+    with transaction.atomic():
+        rows = SubjectGrant.objects.filter(subject__case_id=case.pk, country_id=code)
+        held = {str(pk): (row_id, exp) for row_id, pk, exp in
+                rows.values_list("id", "subject_id", "expires_at")}
+        gone = [held[pk][0] for pk in set(held) - set(until)]
+        if gone:
+            SubjectGrant.objects.filter(id__in=gone).delete()
+        for pk, expires_at in until.items():
+            if pk not in held:
+                SubjectGrant.objects.create(subject_id=pk, country_id=code,
+                                            expires_at=expires_at)
+            elif held[pk][1] != expires_at:
+                SubjectGrant.objects.filter(id=held[pk][0]).update(expires_at=expires_at)
+
+
+# Roles that read case content. Auditors know cases from the audit log and administrators
+# manage accounts: neither role ever reads a case, its subjects, files or shares.
+CASE_READER_ROLES = frozenset({Role.INVESTIGATOR, Role.LIAISON})
+
+
+def reads_cases(user) -> bool:
+    """An active investigator or liaison of a country (the role half of every case gate)."""
+    return bool(
+        getattr(user, "is_authenticated", False) and user.is_active and user.country_id
+        and CASE_READER_ROLES & set(user.roles)
+    )
 
 
 def can_create_case(user) -> bool:

@@ -7,9 +7,6 @@ Normalised identifiers, blind indexes and key ids are in no serializer.
 
 from __future__ import annotations
 
-import datetime
-
-from django.utils import timezone
 from rest_framework import serializers
 
 from cases import services
@@ -90,18 +87,9 @@ class CaseInput(StrictInput):
         choices=InformationAssessment.choices, required=False
     )
 
-    def validate(self, attrs):
-        code = attrs.get("handling_code", getattr(self.instance, "handling_code", "H0"))
-        note = attrs.get("handling_note", getattr(self.instance, "handling_note", ""))
-        if code == HandlingCode.H3 and not note.strip():
-            raise serializers.ValidationError(
-                {"handling_note": ["required with handling code H3: state the restriction"]}
-            )
-        return attrs
-
 
 class CaseUpdateInput(CaseInput):
-    """PATCH /cases/{id}/: any editable field; H3 is checked against the stored note."""
+    """PATCH /cases/{id}/: any editable field (the service checks H3 against the stored note)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -144,7 +132,7 @@ class CaseDetailOutput(CaseOutput):
         read_only_fields = fields
 
     def get_access(self, case) -> str:
-        return self.context["access"]
+        return case.access  # set by the selector (or the service, for the owner's own edits)
 
 
 class IdentifierInput(StrictInput):
@@ -162,8 +150,16 @@ class IdentifierInput(StrictInput):
         return attrs
 
 
+class IdentifiersInput(StrictInput):
+    """POST /cases/{id}/subjects/{subject_id}/identifiers/: identifiers to add."""
+
+    identifiers = BoundedListField(
+        child=IdentifierInput(), min_length=1, max_length=services.MAX_IDENTIFIERS_PER_SUBJECT
+    )
+
+
 class SubjectInput(StrictInput):
-    """POST /cases/{id}/subjects/."""
+    """POST /cases/{id}/subjects/ (the service checks the date of birth and nationality)."""
 
     read_only_names = ("id", "created_at")
 
@@ -188,17 +184,19 @@ class SubjectInput(StrictInput):
         child=IdentifierInput(), required=False, max_length=services.MAX_IDENTIFIERS_PER_SUBJECT
     )
 
-    def validate_date_of_birth(self, value):
-        if value is not None and not (
-            datetime.date(1900, 1, 1) <= value <= timezone.now().date()
-        ):
-            raise serializers.ValidationError("must be between 1900-01-01 and today")
-        return value
 
-    def validate_nationality(self, value):
-        if value and not (value.isascii() and value.isalpha()):
-            raise serializers.ValidationError("an ISO 3166 alpha-2 code, two letters")
-        return value.upper()
+
+class SubjectUpdateInput(SubjectInput):
+    """PATCH /cases/{id}/subjects/{subject_id}/: any of a subject's own fields; identifiers
+    are added through .../identifiers/."""
+
+    read_only_names = ("id", "created_at", "identifiers")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["identifiers"]
+        for field in self.fields.values():
+            field.required = False
 
 
 class IdentifierOutput(serializers.Serializer):

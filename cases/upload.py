@@ -18,6 +18,7 @@ import uuid
 from django.conf import settings
 from django.core.files.storage import Storage
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopUpload
+from django.utils.translation import gettext_lazy as _
 
 from cases import filetypes
 from cases.attachment_storage import (
@@ -27,17 +28,26 @@ from cases.attachment_storage import (
     storage_failure,
 )
 from cases.crypto import StreamEncryptor
+from core.errors import DomainError
 
 FIELD_NAME = "file"
 
 
-class UploadRefused(Exception):
+class UploadRefused(DomainError):
     """An upload that is not kept: HTTP status, a reason code for the audit, a message."""
 
-    def __init__(self, status: int, reason: str, message: str):
+    def __init__(self, status: int, reason: str, message):
         super().__init__(message)
         self.status = status
         self.reason = reason
+
+
+def too_large(limit: int) -> UploadRefused:
+    """The one answer to a file over ATTACHMENT_MAX_BYTES, whether announced or streamed."""
+    return UploadRefused(
+        413, "too_large",
+        _("the file is larger than the limit of %(limit)d bytes") % {"limit": limit},
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,14 +213,13 @@ class EncryptingUploadHandler(FileUploadHandler):
                 threaded=settings.ATTACHMENT_UPLOAD_THREADED,
             )
         except storage_errors() as exc:
-            self._refuse(*storage_failure(exc))
+            self._refuse(UploadRefused(*storage_failure(exc)))
 
     def receive_data_chunk(self, raw_data, start):
         if self._sink is None:
             return None
         if start + len(raw_data) > self.target.max_bytes:
-            self._refuse(413, "too_large", f"the file is larger than the limit of "
-                                           f"{self.target.max_bytes} bytes")
+            self._refuse(too_large(self.target.max_bytes))
         if len(self._head) < filetypes.HEAD_SIZE:
             self._head += raw_data[: filetypes.HEAD_SIZE - len(self._head)]
             if len(self._head) == filetypes.HEAD_SIZE:
@@ -219,7 +228,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         try:
             self._sink.feed(raw_data)
         except storage_errors() as exc:
-            self._refuse(*storage_failure(exc))
+            self._refuse(UploadRefused(*storage_failure(exc)))
         return None
 
     def file_complete(self, file_size):
@@ -235,7 +244,7 @@ class EncryptingUploadHandler(FileUploadHandler):
             sink.finish()
         except storage_errors() as exc:
             self._sink = sink
-            self._refuse(*storage_failure(exc))
+            self._refuse(UploadRefused(*storage_failure(exc)))
         except BaseException:
             self._sink = sink
             self.discard()
@@ -290,11 +299,11 @@ class EncryptingUploadHandler(FileUploadHandler):
                     "not_allowed", "the file starts as text but is not UTF-8 text throughout"
                 )
         except filetypes.TypeRefused as exc:
-            self._refuse(415, exc.reason, str(exc), stop=stop)
+            self._refuse(UploadRefused(415, exc.reason, str(exc)), stop=stop)
         return content_type, filename
 
-    def _refuse(self, status: int, reason: str, message: str, *, stop: bool = True):
-        self.refusal = UploadRefused(status, reason, message)
+    def _refuse(self, refusal: UploadRefused, *, stop: bool = True):
+        self.refusal = refusal
         self.discard()
         if stop:
             # Read (and drop) the rest of the body so the client gets a clean answer.

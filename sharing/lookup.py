@@ -11,13 +11,15 @@ import functools
 from collections import defaultdict
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.http import Http404
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, PermissionDenied
+from django.utils.translation import gettext_lazy as _
 
 import audit
 from audit.actions import Outcome
-from cases.identifiers import blind_index, normalise
+from cases.identifiers import InvalidIdentifier, blind_index, normalise
 from cases.models import Case, Identifier
 from cases.permissions import FULL
 from cases.selectors import case_is_visible, visible_cases
@@ -93,13 +95,16 @@ def lookup_identifier(*, user: User, identifier_type: str, value: str) -> dict:
     """Search every country's holdings for one identifier; audited, rate-limited.
 
     Returns {"hits": [{"country", "cases", "hit_id"}], "own": [Case, ...]}. Raises
-    InvalidIdentifier for a value that cannot be normalised, RateLimited past the limit and
-    LimiterUnavailable when the rate limit cannot be counted, PermissionDenied for anyone but
-    an investigator (here, so the API, pages and tasks all share the rule).
+    ValidationError (naming `value`) for a value that cannot be normalised, RateLimited past
+    the limit, LimiterUnavailable when the rate limit cannot be counted, PermissionDenied
+    for anyone but an investigator (here, so the API, pages and tasks all share the rule).
     """
     if not user.is_investigator:
-        raise PermissionDenied("Only investigators look up identifiers.")
-    normalised = normalise(identifier_type, value, default_region=user.country_id)
+        raise PermissionDenied(_("Only investigators look up identifiers."))
+    try:
+        normalised = normalise(identifier_type, value, default_region=user.country_id)
+    except InvalidIdentifier as exc:
+        raise ValidationError({"value": [exc.problem]}) from None
     indexes = blind_indexes(identifier_type, normalised)
     now = timezone.now()
     try:
@@ -112,7 +117,7 @@ def lookup_identifier(*, user: User, identifier_type: str, value: str) -> dict:
         raise
     except LimiterUnavailable as exc:
         audit.record("lookup.unavailable", user, outcome=Outcome.FAILURE,
-                     identifier_type=identifier_type, reason=f"rate limiter: {exc}"[:200])
+                     identifier_type=identifier_type, reason=f"rate limiter: {exc.cause}"[:200])
         raise
 
     # Readability is asked of the one gate, and only when something matched: a miss is one
@@ -169,7 +174,7 @@ def lookup_hit_claim(*, user: User, hit_id) -> LookupHit:
     assert transaction.get_connection().in_atomic_block, "claim a hit inside a transaction"
     hit = LookupHit.objects.select_for_update().filter(pk=hit_id).first()
     if hit is None or not hit.is_usable_by(user):
-        raise NotFound("No such lookup hit.")
+        raise Http404(_("No such lookup hit."))
     hit.used_at = timezone.now()
     hit.save(update_fields=["used_at"])
     return hit
@@ -180,9 +185,10 @@ def hits_on_country_cases(user: User, limit: int = 100) -> list[LookupHit]:
 
     Newest first, each with `named_cases`: [(case id, reference)] read through the gate, so
     only cases the liaison's country still holds are named. Liaisons only (PermissionDenied).
+    Recorded as `lookup.hits_list`.
     """
     if not user.is_liaison:
-        raise PermissionDenied("Only liaisons see partners' hits on their cases.")
+        raise PermissionDenied(_("Only liaisons see partners' hits on their cases."))
     hits = list(LookupHit.objects.filter(owner_country_id=user.country_id)
                 .select_related("requested_by")[:limit])
     wanted = {case_id for hit in hits for case_id in hit.case_ids}
@@ -196,6 +202,7 @@ def hits_on_country_cases(user: User, limit: int = 100) -> list[LookupHit]:
             ((pk, references[pk]) for pk in hit.case_ids if pk in references),
             key=lambda case: case[1],
         )
+    audit.record("lookup.hits_list", user, count=len(hits))
     return hits
 
 

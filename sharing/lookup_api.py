@@ -1,14 +1,11 @@
 """POST /api/v1/lookup/ (investigators) and GET /api/v1/lookup/hits/ (owner liaisons)."""
 
-from django.conf import settings
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, Throttled, ValidationError
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-import audit
-from cases.identifiers import IDENTIFIER_TYPES, InvalidIdentifier
+from cases.identifiers import IDENTIFIER_TYPES
 from cases.serializers import CaseOutput, StrictCharField, StrictInput
 from sharing import lookup
 
@@ -29,12 +26,6 @@ class LookupResultSerializer(serializers.Serializer):
     own = CaseOutput(many=True)  # the usual case summaries
 
 
-class RateLimiterUnavailable(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The lookup rate limiter (Redis) cannot be reached; try again shortly."
-    default_code = "rate_limiter_unavailable"
-
-
 class LookupView(APIView):
     """Does any partner hold this identifier? Only counts per country and an opaque hit_id."""
 
@@ -42,16 +33,7 @@ class LookupView(APIView):
     def post(self, request):
         data = LookupInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            result = lookup.lookup_identifier(user=request.user, **data.validated_data)
-        except InvalidIdentifier as exc:
-            raise ValidationError({"value": [exc.problem]}) from None
-        except lookup.RateLimited as exc:
-            limit = settings.LOOKUP_RATE_LIMIT_PER_HOUR
-            raise Throttled(wait=exc.retry_after,
-                            detail=f"At most {limit} lookups an hour.") from None
-        except lookup.LimiterUnavailable:
-            raise RateLimiterUnavailable() from None
+        result = lookup.lookup_identifier(user=request.user, **data.validated_data)
         return Response(LookupResultSerializer(result).data)
 
 
@@ -76,5 +58,4 @@ class HitsOnOurCasesView(APIView):
     @extend_schema(responses=HitsOnOurCasesPage)
     def get(self, request):
         hits = lookup.hits_on_country_cases(request.user, limit=100)
-        audit.record("lookup.hits_list", request.user, count=len(hits))
         return Response({"results": HitOnOurCasesSerializer(hits, many=True).data})

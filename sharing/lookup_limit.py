@@ -25,8 +25,10 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import transaction
 from django.db.models import Count, Min
+from django.utils.translation import gettext_lazy as _
 from redis.exceptions import NoScriptError, RedisError
 
+from core import errors
 from core.redis import kept_client
 from sharing.models import Lookup
 from workinggroup.models import User
@@ -48,16 +50,25 @@ return 0
 """
 
 
-class RateLimited(Exception):
+class RateLimited(errors.RateLimited):
     """Too many lookups in the last hour; `retry_after` is whole seconds until the next one."""
 
     def __init__(self, retry_after: int):
-        super().__init__(f"retry after {retry_after}s")
-        self.retry_after = retry_after
+        super().__init__(
+            _("At most %(limit)d lookups an hour. Expected available in %(wait)d seconds.")
+            % {"limit": settings.LOOKUP_RATE_LIMIT_PER_HOUR, "wait": retry_after},
+            retry_after=retry_after,
+        )
 
 
-class LimiterUnavailable(Exception):
+class LimiterUnavailable(errors.Unavailable):
     """Redis holds the rate limit and cannot be reached: no lookup is answered uncounted."""
+
+    def __init__(self, cause: str):
+        super().__init__(
+            _("The lookup rate limiter (Redis) cannot be reached; try again shortly.")
+        )
+        self.cause = cause  # the Redis error, for the audit record (never shown)
 
 
 # Redis names a loaded script by the SHA-1 of its text; EVALSHA of an unknown one answers

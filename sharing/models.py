@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.identifiers import IDENTIFIER_TYPES
 from cases.models import Case, Subject
+from core.roles import holds_role_permission
 from workinggroup.models import Country
 
 MAX_SHARE_DAYS = 365
@@ -135,18 +136,13 @@ class ShareRequest(models.Model):
         at = at or timezone.now()
         return self.status == ShareStatus.APPROVED and self.expires_at > at
 
-    def involves(self, user) -> bool:
-        """The request concerns the user's country, as owner or as recipient."""
-        country = getattr(user, "country_id", None)
-        return bool(country) and country in (self.case.owner_country_id, self.recipient_country_id)
-
     def can_be_decided_by(self, user) -> bool:
         """A liaison of the owning country who did not ask for it approves or denies it."""
         return (
             user.is_active
             and user.country_id == self.case.owner_country_id
             and user.pk != self.requested_by_id
-            and user.has_perm("sharing.decide_sharerequest")
+            and holds_role_permission(user, "sharing.decide_sharerequest")
         )
 
     def can_be_revoked_by(self, user) -> bool:
@@ -154,7 +150,7 @@ class ShareRequest(models.Model):
         return (
             user.is_active
             and user.country_id == self.case.owner_country_id
-            and user.has_perm("sharing.decide_sharerequest")
+            and holds_role_permission(user, "sharing.decide_sharerequest")
         )
 
     def discloses_case_to(self, user) -> bool:
@@ -172,12 +168,13 @@ class ShareRequest(models.Model):
 
     @staticmethod
     def expiry_error(expires_at, at=None) -> str:
-        """Why `expires_at` is not acceptable for a new request, or "" when it is."""
+        """Why `expires_at` is not acceptable for a new request, or "" when it is (the one
+        place the bounds live; the open service asks it)."""
         at = at or timezone.now()
         if expires_at <= at:
-            return "must be in the future"
+            return _("must be in the future")
         if expires_at > at + dt.timedelta(days=MAX_SHARE_DAYS):
-            return f"must be at most {MAX_SHARE_DAYS} days ahead"
+            return _("must be at most %(days)d days ahead") % {"days": MAX_SHARE_DAYS}
         return ""
 
 

@@ -1,12 +1,29 @@
-"""Reads of shares, filtered by who may see them, and the pieces the case gate ANDs in."""
+"""Reads of shares, filtered by who may see them, with what a partner must not learn withheld.
+
+The gate: share requests are read by investigators and liaisons (auditors and administrators
+get 403, as for any case content, through the case gate's role check); a request exists for
+a member only when it involves their country, as the case's owner or as its recipient (404
+otherwise). The selectors that answer a read record it (`share.list`). A partner who asked
+from a lookup hit does not learn which case it is until the request is approved: the case's
+fields are withheld on every request the selectors hand out (`withheld`).
+"""
 
 import uuid
+from collections.abc import Mapping
 
+import django_filters
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from rest_framework.exceptions import NotFound
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from cases.permissions import SCOPES
+import audit
+from cases.listing import CountryCodeFilter
+from cases.paging import Page, paginate, refuse_unknown_parameters
+from cases.selectors import get_case_for, is_owner, require_case_reader
 from sharing.models import (
+    SUBJECT_SCOPES,
     WAS_APPROVED,
     NamedSubject,
     ShareOrigin,
@@ -15,29 +32,24 @@ from sharing.models import (
     ShareStatus,
 )
 
+# The fields that say which case a request is about (as the API and the pages name them):
+# withheld from a partner who asked from a lookup hit until the request is approved.
+CASE_FIELDS = ("case", "case_reference", "handling_code", "handling_note", "named_subjects")
+
 
 def _country_code(country) -> str:
     return getattr(country, "pk", country)
 
 
-def covering_scopes(scope: str) -> list[str]:
-    """Share scopes whose permissions include everything reading at `scope` needs."""
-    return [s for s in ShareScope.values if SCOPES[scope] <= SCOPES[s]]
+def withheld_fields(share_request, user) -> tuple[str, ...]:
+    """The CASE_FIELDS the user must not see on this request (all of them, or none)."""
+    return () if share_request.discloses_case_to(user) else CASE_FIELDS
 
 
-def named_subject_ids(case, country, at):
-    """Ids of protected subjects of the case named by an active share to the country.
-
-    A subquery (values of subject_id): the case's subject selector shows partners the
-    non-protected subjects plus `Q(pk__in=named_subject_ids(case, country, now))`.
-    """
-    return NamedSubject.objects.filter(
-        share_request__case=case,
-        share_request__recipient_country=_country_code(country),
-        share_request__status=ShareStatus.APPROVED,
-        share_request__expires_at__gt=at,
-        share_request__scope__in=covering_scopes(ShareScope.FULL),
-    ).values("subject_id")
+def _withhold(share_requests, user):
+    for share_request in share_requests:
+        share_request.withheld = withheld_fields(share_request, user)
+    return share_requests
 
 
 def share_requests_for(user):
@@ -61,15 +73,66 @@ def case_disclosed_to(user) -> Q:
     )
 
 
+class ShareRequestFilter(django_filters.FilterSet):
+    """The share-request list's filters; `case` matches only requests whose case the caller
+    may know (a filter never confirms a lookup hit's case)."""
+
+    status = django_filters.ChoiceFilter(choices=ShareStatus.choices)
+    scope = django_filters.ChoiceFilter(choices=ShareScope.choices)
+    origin = django_filters.ChoiceFilter(choices=ShareOrigin.choices)
+    recipient_country = CountryCodeFilter(field_name="recipient_country_id", max_length=2)
+    case = django_filters.UUIDFilter(method="filter_case")
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def filter_case(self, queryset, name, value):
+        return queryset.filter(case_disclosed_to(self.user), case_id=value)
+
+
+PARAMETERS = frozenset({*ShareRequestFilter.base_filters, "page"})
+
+
+def share_request_list(user, *, params: Mapping) -> Page:
+    """A page of the requests involving the user's country, newest first, case fields
+    withheld where they must be; recorded as `share.list`. Unknown or bad parameters are a
+    ValidationError naming each."""
+    require_case_reader(user)
+    refuse_unknown_parameters(params, PARAMETERS)
+    filterset = ShareRequestFilter(data=params, queryset=share_requests_for(user), user=user)
+    if not filterset.is_valid():
+        raise ValidationError(
+            {name: list(messages) for name, messages in filterset.errors.items()}
+        )
+    filters = {name: str(value) for name, value in filterset.form.cleaned_data.items()
+               if value not in ("", None)}
+    page = paginate(filterset.qs, params.get("page"), filters=filters)
+    _withhold(page.items, user)
+    audit.record("share.list", user, target=("sharing.sharerequest", ""), filters=filters,
+                 count=page.count)
+    return page
+
+
 def get_share_request_for(user, share_request_id) -> ShareRequest:
-    """The request if it involves the user's country; otherwise 404, malformed ids included."""
+    """The gate for one request: 403 for roles that read no case content; 404 unless it
+    involves the user's country (malformed ids included). Case fields withheld as due."""
+    require_case_reader(user)
     try:
         pk = uuid.UUID(str(share_request_id))
     except ValueError:
-        raise NotFound() from None
+        raise Http404(_("Not found.")) from None
     share_request = share_requests_for(user).filter(pk=pk).first()
     if share_request is None:
-        raise NotFound()
+        raise Http404(_("Not found."))
+    _withhold([share_request], user)
+    return share_request
+
+
+def share_request_detail(user, share_request_id) -> ShareRequest:
+    """One request (through get_share_request_for), recorded as `share.list`."""
+    share_request = get_share_request_for(user, share_request_id)
+    audit.record("share.list", user, target=share_request, case=share_request.case)
     return share_request
 
 
@@ -83,6 +146,17 @@ def case_holdings(case, at):
     )
 
 
+def case_share_list(user, case_id) -> list[ShareRequest]:
+    """Who holds a case now, what and until when: the owner country's business only (404
+    unseen, 403 for a partner who sees it); recorded as `share.list`."""
+    case = get_case_for(user, case_id)
+    if not is_owner(user, case):
+        raise PermissionDenied(_("only the owner country sees who holds its case"))
+    holdings = _withhold(list(case_holdings(case, timezone.now())), user)
+    audit.record("share.list", user, target=case, holdings=len(holdings))
+    return holdings
+
+
 def active_scopes(case, country, at) -> list[tuple[str, object]]:
     """(scope, expires_at) of the active approved shares of the case to the country."""
     return list(
@@ -93,3 +167,19 @@ def active_scopes(case, country, at) -> list[tuple[str, object]]:
             expires_at__gt=at,
         ).values_list("scope", "expires_at")
     )
+
+
+def active_named_subjects(case, country, at) -> dict:
+    """{subject id: latest expiry} of the protected subjects that the active approved shares
+    of the case to the country name (only shares that show subjects count)."""
+    named: dict = {}
+    rows = NamedSubject.objects.filter(
+        share_request__case=case,
+        share_request__recipient_country=_country_code(country),
+        share_request__status=ShareStatus.APPROVED,
+        share_request__expires_at__gt=at,
+        share_request__scope__in=SUBJECT_SCOPES,
+    ).values_list("subject_id", "share_request__expires_at")
+    for subject_id, expires_at in rows:
+        named[subject_id] = max(named.get(subject_id, expires_at), expires_at)
+    return named

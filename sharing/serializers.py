@@ -1,11 +1,12 @@
-"""Share request input and output. Fields are listed explicitly; case identity is shown only
-to those who may know it (see ShareRequest.discloses_case_to)."""
+"""Share request input and output. Fields are listed explicitly; the case's fields are
+withheld where the domain says so (sharing.selectors.withheld_fields)."""
 
 from rest_framework import serializers
 
 from cases.serializers import StrictCharField, StrictInput
 from sharing.models import ShareRequest, ShareScope
-from workinggroup.models import Country
+from sharing.selectors import withheld_fields
+from workinggroup.models import Country, clean_country_code
 
 
 class ShareRequestOpenSerializer(StrictInput):
@@ -33,16 +34,7 @@ class ShareRequestOpenSerializer(StrictInput):
         return data
 
     def validate_recipient_country(self, value):
-        country = Country.objects.filter(code=value.upper()).first()
-        if country is None:
-            raise serializers.ValidationError(f"unknown country {value!r}")
-        return country
-
-    def validate_expires_at(self, value):
-        problem = ShareRequest.expiry_error(value)
-        if problem:
-            raise serializers.ValidationError(problem)
-        return value
+        return Country.objects.get(code=clean_country_code(value))
 
 
 class DecisionSerializer(StrictInput):
@@ -66,10 +58,6 @@ class ShareRequestSerializer(serializers.ModelSerializer):
     revoked_by = serializers.CharField(source="revoked_by.username", allow_null=True)
     active = serializers.SerializerMethodField()
 
-    # Fields that say which case this is: withheld from a partner who asked from a lookup
-    # hit until the request is approved.
-    CASE_FIELDS = ("case", "case_reference", "handling_code", "handling_note", "named_subjects")
-
     class Meta:
         model = ShareRequest
         fields = [
@@ -88,8 +76,10 @@ class ShareRequestSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        request = self.context.get("request")
-        if request is None or not instance.discloses_case_to(request.user):
-            for name in self.CASE_FIELDS:
-                data[name] = None
+        withheld = getattr(instance, "withheld", None)
+        if withheld is None:  # a service's result: ask the same rule for the caller
+            request = self.context.get("request")
+            withheld = withheld_fields(instance, request.user if request else None)
+        for name in withheld:
+            data[name] = None
         return data

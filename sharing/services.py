@@ -11,38 +11,34 @@ of the same case can never each write a union that misses the other's share.
 
 import logging
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
-from rest_framework import exceptions
+from django.utils.translation import gettext_lazy as _
 
 import audit
 from audit.actions import Outcome
 from cases import permissions
 from cases.models import Case, Subject
 from cases.selectors import visible_cases
+from core.errors import Conflict
+from core.roles import holds_role_permission
 from sharing import notifications, selectors
 from sharing.models import SUBJECT_SCOPES, ShareOrigin, ShareRequest, ShareStatus
 
 log = logging.getLogger(__name__)
 
 
-class ShareStateConflict(exceptions.APIException):
+class ShareStateConflict(Conflict):
     """The request is not in a state that allows this step (409, naming the current state)."""
 
-    status_code = 409
-    default_code = "conflict"
-
-    def __init__(self, message: str, status: str):
-        super().__init__({"detail": message, "status": status})
-        self.reason = message
+    def __init__(self, message, status: str):
+        super().__init__(message, status=status)
 
 
-def _invalid(field: str, message: str):
-    return exceptions.ValidationError({field: [message]})
-
-
-def _reason(exc: exceptions.APIException) -> str:
-    return getattr(exc, "reason", None) or str(exc.detail)
+def _invalid(field: str, message) -> ValidationError:
+    return ValidationError({field: [message]})
 
 
 def _record_refusal(action, actor, share_request_or_case, exc) -> None:
@@ -51,9 +47,9 @@ def _record_refusal(action, actor, share_request_or_case, exc) -> None:
         target, case = share_request_or_case, share_request_or_case
     else:
         target, case = share_request_or_case, share_request_or_case.case
-    outcome = Outcome.DENIED if isinstance(exc, exceptions.PermissionDenied) else Outcome.FAILURE
+    outcome = Outcome.DENIED if isinstance(exc, PermissionDenied) else Outcome.FAILURE
     audit.record(action, actor, target=target, case=case, outcome=outcome,
-                 reason=_reason(exc)[:200])
+                 reason=str(exc)[:200])
 
 
 def _lock(share_request) -> ShareRequest:
@@ -66,13 +62,16 @@ def _lock(share_request) -> ShareRequest:
 
 
 def _sync_grants(case, country, at) -> set[str]:
-    """The recipient country's grants on the case become the union of its active shares."""
+    """The recipient country's grants on the case, and on the protected subjects its shares
+    name, become the union of its active shares (each lasting as long as they do)."""
     perms, until = set(), {}
     for scope, expires_at in selectors.active_scopes(case, country, at):
         for codename in permissions.SCOPES[scope]:
             perms.add(codename)
             until[codename] = max(until.get(codename, expires_at), expires_at)
     permissions.set_country_grants(case, country, perms, until=until)
+    named = selectors.active_named_subjects(case, country, at)
+    permissions.set_subject_grants(case, country, named)
     return perms
 
 
@@ -89,14 +88,15 @@ def _named_subjects(case, scope, subject_ids) -> list[Subject]:
     if not subject_ids:
         return []
     if scope not in SUBJECT_SCOPES:
-        raise _invalid("named_subjects", "only a full or full_with_files share shows subjects")
+        raise _invalid("named_subjects", _("only a full or full_with_files share shows subjects"))
     subjects = list(Subject.objects.filter(case=case, pk__in=subject_ids))
     found = {str(s.pk) for s in subjects if s.is_protected}
     wrong = [s for s in subject_ids if s not in found]
     if wrong:
         raise _invalid(
             "named_subjects",
-            f"not a protected subject (victim or witness) of this case: {', '.join(wrong)}",
+            _("not a protected subject (victim or witness) of this case: %(ids)s")
+            % {"ids": ", ".join(wrong)},
         )
     return subjects
 
@@ -124,7 +124,7 @@ def share_request_open(
             justification=justification, expires_at=expires_at, named_subjects=named_subjects,
             from_hit=from_hit,
         )
-    except (exceptions.PermissionDenied, ShareStateConflict) as exc:
+    except (PermissionDenied, ShareStateConflict) as exc:
         _record_refusal("share.open", requester, case, exc)
         raise
 
@@ -137,6 +137,7 @@ def share_requests_open_from_hit(*, requester, hit_id, scope, justification, exp
     """
     from sharing.lookup import lookup_hit_claim
 
+    require_share_requester(requester)
     with transaction.atomic():
         hit = lookup_hit_claim(user=requester, hit_id=hit_id)
         return [
@@ -148,29 +149,38 @@ def share_requests_open_from_hit(*, requester, hit_id, scope, justification, exp
         ]
 
 
+def require_share_requester(requester) -> None:
+    """Investigators of a country open share requests; anyone else gets 403 (before any case
+    or hit is looked at, so the answer says nothing about either)."""
+    if not requester.country_id or not holds_role_permission(
+        requester, "sharing.add_sharerequest"
+    ):
+        raise PermissionDenied(_("only investigators open share requests"))
+
+
 def _open(*, requester, case, recipient_country, scope, justification, expires_at,
           named_subjects, from_hit) -> ShareRequest:
-    if not requester.country_id or not requester.has_perm("sharing.add_sharerequest"):
-        raise exceptions.PermissionDenied("only investigators open share requests")
+    require_share_requester(requester)
     is_owner = requester.country_id == case.owner_country_id
     if not is_owner and not from_hit and not visible_cases(requester).filter(pk=case.pk).exists():
-        raise exceptions.NotFound()
+        raise Http404()
     if recipient_country is None:
         if is_owner:
-            raise _invalid("recipient_country", "required when offering your country's case")
+            raise _invalid("recipient_country", _("required when offering your country's case"))
         recipient_country = requester.country
     if recipient_country.pk == case.owner_country_id:
-        raise _invalid("recipient_country", "the case's own country cannot be its recipient")
+        raise _invalid("recipient_country",
+                       _("the case's own country cannot be its recipient"))
     if not is_owner and recipient_country.pk != requester.country_id:
         # Originator control: a recipient never passes a partner's case on.
-        raise exceptions.PermissionDenied(
-            "only the owner country shares a case; partners may ask for it for themselves"
+        raise PermissionDenied(
+            _("only the owner country shares a case; partners may ask for it for themselves")
         )
     if from_hit and is_owner:
-        raise _invalid("hit_id", "a lookup hit on your own country's case needs no request")
+        raise _invalid("hit_id", _("a lookup hit on your own country's case needs no request"))
     justification = (justification or "").strip()
     if not justification:
-        raise _invalid("justification", "This field is required.")
+        raise _invalid("justification", _("This field is required."))
     now = timezone.now()
     problem = ShareRequest.expiry_error(expires_at, now)
     if problem:
@@ -204,26 +214,28 @@ def _open(*, requester, case, recipient_country, scope, justification, expires_a
 
 def _decide(*, action, share_request, liaison, note, approve: bool) -> ShareRequest:
     """Approve or deny a pending request; only the owner's liaisons, never the requester."""
-    verb = "approved" if approve else "denied"
     try:
         with transaction.atomic():
             share_request = _lock(share_request)
             if not share_request.can_be_decided_by(liaison):
-                raise exceptions.PermissionDenied(
-                    f"only a liaison of {share_request.case.owner_country_id} who did not "
-                    f"ask for it can decide this request"
+                raise PermissionDenied(
+                    _("only a liaison of %(country)s who did not ask for it can decide this "
+                      "request") % {"country": share_request.case.owner_country_id}
                 )
             if share_request.status != ShareStatus.PENDING:
+                message = (
+                    _("the share request is %(status)s; only a pending request can be approved")
+                    if approve else
+                    _("the share request is %(status)s; only a pending request can be denied")
+                )
                 raise ShareStateConflict(
-                    f"the share request is {share_request.status}; only a pending request "
-                    f"can be {verb}",
-                    share_request.status,
+                    message % {"status": share_request.status}, share_request.status
                 )
             now = timezone.now()
             if approve and share_request.expires_at <= now:
                 raise ShareStateConflict(
-                    "the share request is pending but its expires_at has passed; "
-                    "open a new request",
+                    _("the share request is pending but its expires_at has passed; "
+                      "open a new request"),
                     share_request.status,
                 )
             share_request.status = ShareStatus.APPROVED if approve else ShareStatus.DENIED
@@ -244,7 +256,7 @@ def _decide(*, action, share_request, liaison, note, approve: bool) -> ShareRequ
             )
             _notify_on_commit(notifications.APPROVED if approve else notifications.DENIED,
                               share_request)
-    except (exceptions.PermissionDenied, ShareStateConflict) as exc:
+    except (PermissionDenied, ShareStateConflict) as exc:
         _record_refusal(action, liaison, share_request, exc)
         raise
     return share_request
@@ -268,13 +280,14 @@ def share_request_revoke(*, share_request, liaison, note="") -> ShareRequest:
         with transaction.atomic():
             share_request = _lock(share_request)
             if not share_request.can_be_revoked_by(liaison):
-                raise exceptions.PermissionDenied(
-                    f"only a liaison of {share_request.case.owner_country_id} can revoke a share"
+                raise PermissionDenied(
+                    _("only a liaison of %(country)s can revoke a share")
+                    % {"country": share_request.case.owner_country_id}
                 )
             if share_request.status != ShareStatus.APPROVED:
                 raise ShareStateConflict(
-                    f"the share request is {share_request.status}; only an approved share "
-                    f"can be revoked",
+                    _("the share request is %(status)s; only an approved share can be revoked")
+                    % {"status": share_request.status},
                     share_request.status,
                 )
             now = timezone.now()
@@ -291,7 +304,7 @@ def share_request_revoke(*, share_request, liaison, note="") -> ShareRequest:
                 scope=share_request.scope, grants=grants,
             )
             _notify_on_commit(notifications.REVOKED, share_request)
-    except (exceptions.PermissionDenied, ShareStateConflict) as exc:
+    except (PermissionDenied, ShareStateConflict) as exc:
         _record_refusal("share.revoke", liaison, share_request, exc)
         raise
     return share_request

@@ -103,6 +103,9 @@ class MemberAdmin(admin.ModelAdmin):
                 roles=data["roles"],
                 oversight=data["oversight"],
                 is_active=data["is_active"],
+                email=data.get("email"),
+                first_name=data.get("first_name"),
+                last_name=data.get("last_name"),
             )
         else:
             created = members.member_create(

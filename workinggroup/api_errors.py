@@ -33,6 +33,8 @@ from rest_framework import parsers
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
+from workinggroup.refusals import record_denial
+
 log = logging.getLogger("django.request")
 
 # Errors that mean "the database cannot be reached now" (down, restarting, connection cut),
@@ -175,10 +177,6 @@ def _api_user(request):
 
 def _audit_refusal(request, detail: str) -> None:
     """An unknown /api/ path is refused like any other: audited as access.denied."""
-    # Imported here: DRF's settings import this module (JSONParser) while
-    # workinggroup.exceptions is itself importing DRF.
-    from workinggroup.exceptions import record_denial
-
     try:
         user = _api_user(request)
         if user is not None and user.is_authenticated:

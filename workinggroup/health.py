@@ -5,8 +5,9 @@
   Redis is not asked: with Redis down only lookups fail (their rate limit cannot be
   counted) and the audit outbox waits, so the web process stays in rotation.
 - /healthz: every component with its state, for monitoring: database, broker, the audit
-  outbox (pending events, lag), the time since the last drain, the last verification and
-  the last checkpoint. 200 when all are fine, 503 naming what is not.
+  outbox (pending events, lag), the time since the last drain, the last verification, the
+  last checkpoint and the witnesses cosigning it. 200 when all are fine, 503 naming what is
+  not.
 
 Each check runs on its own short-lived thread joined with a deadline: psycopg cannot give up
 a connection attempt in less than 2 s (libpq rounds connect_timeout up to 2), and Redis's
@@ -33,6 +34,7 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from audit import witnessing
 from audit.verification import VERIFIED_CHECKPOINT_KEY
 
 log = logging.getLogger(__name__)
@@ -118,11 +120,13 @@ def _audit_state() -> dict:
         verify = (AuditEntry.objects.filter(action="audit.verify").order_by("-seq")
                   .values("seq", "occurred_at", "outcome").first())
         checkpoint = AuditCheckpoint.objects.order_by("-seq").values("seq", "signed_at").first()
+        witnessed, witness_text = witnessing.health()
 
     def age(moment):
         return None if moment is None else round((now - moment).total_seconds(), 1)
 
     return {
+        "witnesses": (witnessed, witness_text),
         "pending": pending,
         "lag_seconds": age(oldest) or 0.0,
         "head_seq": last["seq"] if last else 0,
@@ -225,6 +229,12 @@ def healthz(request):
         components["audit"] = {"state": _failure(audit)}
         failing.append("audit")
     else:
+        witnessed, text = audit.pop("witnesses")
+        # Fewer than the quorum of countries' witnesses cosigning, or a rollback or fork
+        # reported by one (audit.witnessing, docs/audit.md "The witnessed log").
+        components["witnesses"] = {"state": "ok" if witnessed else "error", "detail": text}
+        if not witnessed:
+            failing.append("witnesses")
         state = drain_state(audit)
         components["audit"] = {"state": state, **audit}
         if state != "ok":

@@ -7,14 +7,14 @@ from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
 import audit
-from workinggroup.models import ApiToken, Country, Role, User, hash_token
+from workinggroup.models import ApiToken, Country, Role, User, clean_country_code, hash_token
 
 ADMINISTRATOR = "administrator"
-ADMINISTRATORS_GROUP = "role:administrator"
 
 # Model-level permissions per role. Object access to cases never comes from these: guardian
 # is always asked with accept_global_perms=False.
@@ -73,6 +73,7 @@ def sync_member_groups(user: User, roles: list[str] | None = None) -> None:
     if missing:
         raise MemberError(f"no such group: {', '.join(sorted(missing))}")
     user.groups.set(groups)
+    user.forget_roles()
     is_staff = ADMINISTRATOR in roles
     if user.is_staff != is_staff:
         user.is_staff = is_staff
@@ -98,9 +99,10 @@ def validate_member(*, country_code, roles, oversight, username=None, password=N
     else:
         if not country_code:
             raise MemberError("country: required for investigators, liaisons and auditors")
-        country = Country.objects.filter(code=country_code.upper()).first()
-        if country is None:
-            raise MemberError(f"country: unknown country {country_code!r}")
+        try:
+            country = Country.objects.get(code=clean_country_code(country_code))
+        except ValidationError as exc:
+            raise MemberError("country: " + " ".join(exc.messages)) from None
     if username is not None and User.objects.filter(username__iexact=username).exists():
         raise MemberError(f"username: {username!r} is already taken")
     if password is not None:
@@ -134,19 +136,54 @@ def member_create(
     return user
 
 
-def member_update(*, member: User, actor, country_code, roles, oversight, is_active) -> User:
-    """Change a member's country, roles, oversight or status (the admin's path)."""
+def _clean_contact(email, names: dict) -> dict:
+    """E-mail and name changes, each checked and refused by name; None leaves a field be."""
+    changes = {}
+    if email is not None:
+        email = email.strip()
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                raise MemberError("email: not a valid e-mail address") from None
+        if len(email) > User._meta.get_field("email").max_length:
+            raise MemberError("email: at most 254 characters")
+        changes["email"] = email
+    for field, value in names.items():
+        if value is None:
+            continue
+        if not isinstance(value, str) or len(value.strip()) > 150:
+            raise MemberError(f"{field}: text of at most 150 characters")
+        changes[field] = value.strip()
+    return changes
+
+
+def member_update(
+    *, member: User, actor, country_code, roles, oversight, is_active,
+    email=None, first_name=None, last_name=None,
+) -> User:
+    """Change a member's country, roles, oversight, status, e-mail or name (the admin's path).
+
+    Audited as `member.update` with the names of the changed contact fields (not their
+    values) and, when it changed, `is_active`; disabling also ends sessions and tokens
+    (`member.disable`).
+    """
     roles = sorted(set(roles))
     country = validate_member(country_code=country_code, roles=roles, oversight=oversight)
+    contact = _clean_contact(email, {"first_name": first_name, "last_name": last_name})
     with transaction.atomic():
         member = User.objects.select_for_update().get(pk=member.pk)
+        changed = sorted(f for f, value in contact.items() if getattr(member, f) != value)
+        for field in changed:
+            setattr(member, field, contact[field])
         member.country, member.oversight = country, oversight
-        member.save(update_fields=["country", "oversight"])
+        member.save(update_fields=["country", "oversight", *changed])
         sync_member_groups(member, roles)
-        audit.record(
-            "member.update", actor, target=member, country=member.country_id, roles=roles,
-            oversight=oversight,
-        )
+        details = {"country": member.country_id, "roles": roles, "oversight": oversight,
+                   "fields": changed}
+        if bool(is_active) != member.is_active:
+            details["is_active"] = bool(is_active)
+        audit.record("member.update", actor, target=member, **details)
         if member.is_active and not is_active:
             member_disable(member=member, actor=actor)
         elif is_active and not member.is_active:
@@ -170,9 +207,10 @@ def member_disable(*, member: User, actor) -> None:
 
 def country_create(*, code, name_en, name_es, actor) -> Country:
     """Add a partner country and its members' group (no code change needed)."""
-    code = (code or "").upper()
-    if len(code) != 2 or not code.isalpha():
-        raise MemberError("code: an ISO 3166 alpha-2 code, two letters")
+    try:
+        code = clean_country_code(code, partner=False)
+    except ValidationError as exc:
+        raise MemberError("code: " + " ".join(exc.messages)) from None
     if Country.objects.filter(code=code).exists():
         raise MemberError(f"code: country {code} already exists")
     with transaction.atomic():

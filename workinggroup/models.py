@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +45,28 @@ class Country(models.Model):
         return f"country:{code}"
 
 
+def clean_country_code(value, *, partner: bool = True) -> str:
+    """The one country-code check: two ASCII letters (ISO 3166 alpha-2), upper-cased.
+
+    With `partner` (the default) it must also be a partner of the working group (a Country
+    row); without, any well-formed code passes (a subject's nationality). Raises a
+    ValidationError whose message never echoes more than a few characters of the input.
+    """
+    code = value.strip().upper() if isinstance(value, str) else ""
+    shown = repr(value)[:12]
+    if not (len(code) == 2 and code.isascii() and code.isalpha()):
+        raise ValidationError(
+            _("%(value)s is not a country code (ISO 3166 alpha-2, two letters)."),
+            code="invalid", params={"value": shown},
+        )
+    if partner and not Country.objects.filter(code=code).exists():
+        raise ValidationError(
+            _("%(value)s is not a partner country code."), code="unknown",
+            params={"value": shown},
+        )
+    return code
+
+
 class User(AbstractUser):
     """A member of the working group: belongs to exactly one country, holds roles."""
 
@@ -62,10 +85,26 @@ class User(AbstractUser):
 
     @property
     def roles(self) -> list[str]:
-        """The member's role names, from their role groups."""
-        prefix = "role:"
-        names = [g.name for g in self.groups.all()]  # uses prefetch when present
-        return sorted(n[len(prefix) :] for n in names if n.startswith(prefix))
+        """The member's role names, from their role groups.
+
+        Read once per instance (every gate asks, several times a request); a request loads
+        its member afresh, and members.sync_member_groups forgets them when it changes them.
+        """
+        cached = self.__dict__.get("_role_names")
+        if cached is None:
+            prefix = "role:"
+            names = [g.name for g in self.groups.all()]  # uses prefetch when present
+            cached = tuple(sorted(n[len(prefix) :] for n in names if n.startswith(prefix)))
+            self.__dict__["_role_names"] = cached
+        return list(cached)
+
+    def forget_roles(self) -> None:
+        """Drop the roles read by `roles` (after the member's groups changed)."""
+        self.__dict__.pop("_role_names", None)
+
+    def refresh_from_db(self, *args, **kwargs):
+        self.forget_roles()
+        super().refresh_from_db(*args, **kwargs)
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
@@ -78,9 +117,6 @@ class User(AbstractUser):
     def is_liaison(self) -> bool:
         return self.has_role(Role.LIAISON)
 
-    @property
-    def is_auditor(self) -> bool:
-        return self.has_role(Role.AUDITOR)
 
 
 def hash_token(key: str) -> str:

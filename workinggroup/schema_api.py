@@ -108,11 +108,12 @@ class AutoSchema(SpectacularAutoSchema):
             schema["additionalProperties"] = False
         return schema
 
-    def _get_pagination_parameters(self):
-        parameters = super()._get_pagination_parameters()
-        for parameter in parameters:
-            if parameter.get("name") in {"page", "page_size"}:
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        # `page` and `page_size`, whether from a paginator or declared by the view.
+        for parameter in (operation or {}).get("parameters", []):
+            if parameter.get("in") == "query" and parameter.get("name") in {"page", "page_size"}:
                 parameter.setdefault("schema", {})["minimum"] = 1
-            if parameter.get("name") == "page":
-                parameter["schema"]["maximum"] = MAX_PAGE
-        return parameters
+                if parameter["name"] == "page":
+                    parameter["schema"]["maximum"] = MAX_PAGE
+        return operation

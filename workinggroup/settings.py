@@ -9,6 +9,7 @@ import ipaddress
 import secrets
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -144,6 +145,7 @@ MIDDLEWARE = [
     "audit.context.RequestContextMiddleware",
     "workinggroup.signin.middleware.SessionLimitsMiddleware",
     "workinggroup.signin.middleware.MfaRequiredMiddleware",
+    "web.middleware.DomainErrorPagesMiddleware",  # domain errors -> error pages, audited
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
@@ -372,6 +374,8 @@ CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint": {"task": "audit.checkpoint", "schedule": 300.0},
     # Verify the entries since the last verified checkpoint; logs an alert on a broken chain.
     "audit-verify-recent": {"task": "audit.verify_recent", "schedule": 600.0},
+    # Sign a checkpoint note when the log grew and have the witnesses cosign it.
+    "audit-witness-checkpoint": {"task": "audit.witness_checkpoint", "schedule": 60.0},
     # Log an alert line when the outbox lags (audit logging is failing).
     "audit-watch-outbox": {"task": "audit.watch_outbox", "schedule": 60.0},
 }
@@ -478,6 +482,21 @@ AUDIT_OUTBOX_LAG_ALERT_SECONDS = env.int("AUDIT_OUTBOX_LAG_ALERT_SECONDS", defau
 AUDIT_DRAIN_STUCK_SECONDS = env.int("AUDIT_DRAIN_STUCK_SECONDS", default=60)
 # A signed checkpoint whenever the chain crosses a multiple of this (and by beat).
 AUDIT_CHECKPOINT_EVERY = env.int("AUDIT_CHECKPOINT_EVERY", default=1000)
+
+# --- The witnessed audit log (docs/audit.md, "The witnessed log") ------------------------------
+# The origin line of this deployment's checkpoint notes (a schema-less URL naming it).
+WG_AUDIT_ORIGIN = env.str("WG_AUDIT_ORIGIN", default="") or (
+    f"{urlsplit(SITE_URL).netloc or 'localhost'}/wgx-audit"
+)
+# Witnesses, one per country, as JSON: [{"name": ..., "url": ..., "vkey": ...}, ...].
+# Empty (make run's default): the log is unwitnessed, and a check warns under DEBUG=False.
+WG_WITNESSES = env.json("WG_WITNESSES", default=[])
+# How many of them must have cosigned a checkpoint consistent with the current tree.
+WG_WITNESS_QUORUM = env.int("WG_WITNESS_QUORUM", default=min(2, len(WG_WITNESSES)))
+WG_WITNESS_TIMEOUT_SECONDS = env.float("WG_WITNESS_TIMEOUT_SECONDS", default=5.0)
+# A checkpoint note is signed and submitted every this many entries, and by beat every minute
+# when the log grew.
+AUDIT_NOTE_EVERY = env.int("AUDIT_NOTE_EVERY", default=1000)
 
 # --- Hit/no-hit lookup ---------------------------------------------------------------------
 

@@ -21,13 +21,17 @@ def ten_entries(db, drain, settings):
 
 
 def verify_audit():
-    """(exit code, stdout) of manage.py verify_audit."""
+    """(exit code, stdout) of manage.py verify_audit, without its last line on the witnesses
+    (tests/audit/test_witnessed_log.py checks that one)."""
     out = io.StringIO()
+    code = 0
     try:
         call_command("verify_audit", stdout=out)
     except SystemExit as exc:
-        return exc.code, out.getvalue()
-    return 0, out.getvalue()
+        code = exc.code
+    *lines, witnesses = out.getvalue().splitlines(keepends=True)
+    assert witnesses.startswith(("UNWITNESSED: ", "WITNESSES: "))
+    return code, "".join(lines)
 
 
 def test_an_intact_chain_exits_0(ten_entries):
@@ -122,9 +126,15 @@ def test_a_truncated_tail_is_caught_by_the_signed_checkpoint(ten_entries):
 
 
 def test_a_truncated_tail_without_a_checkpoint_passes_unnoticed(ten_entries):
-    # Why checkpoints exist: the chain alone cannot tell a short log from a truncated one.
+    # Why checkpoints and witnesses exist: the chain alone cannot tell a short log from a
+    # truncated one. The stored Merkle tree still has the cut leaves...
     with triggers_lifted():
         sql("DELETE FROM audit_auditentry WHERE seq > 7")
+    assert verify_audit() == (1, "BROKEN: first bad seq 8 (entries from #8 are missing: the "
+                                 "stored Merkle tree has 10 leaves (cut)); 7 entries verified "
+                                 "before it\n")
+    # ... unless they are cut too: then only a witness can tell (tests/audit/test_witnessed_log).
+    sql("DELETE FROM audit_merklenode WHERE stop > 7")
     assert verify_audit() == (0, "OK: 7 entries verified\n")
 
 

@@ -20,7 +20,6 @@ def sha(data):
 @pytest.mark.parametrize(
     ("size", "filename"),
     [
-        (0, "empty.txt"),
         (1, "one.txt"),
         (SEG, "one-segment.pdf"),
         (SEG + 1, "one-segment-plus-one.pdf"),
@@ -39,6 +38,18 @@ def test_round_trip_gives_identical_bytes(size, filename, make_case, us_investig
     assert int(response["Content-Length"]) == size
     assert sha(body) == sha(data)
     assert body == data
+
+
+def test_an_empty_file_is_refused_naming_the_field_and_nothing_is_kept(
+        make_case, us_investigator, upload, audit_log, storage_root):
+    case = make_case("US")
+    response = upload(us_investigator, case, b"", "empty.txt")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "file: the file is empty (0 bytes); nothing to keep"}
+    assert not case.attachments.exists()
+    assert storage_files(storage_root) == []
+    [refused] = audit_log(action="attachment.upload", outcome="failure")
+    assert refused.details["reason"] == "empty" and refused.details["status"] == 400
 
 
 def test_upload_answers_the_metadata_and_where_to_fetch_it(make_case, us_investigator, upload):
@@ -122,7 +133,9 @@ def shared_files(make_case, us_investigator, upload):
     ("scope", "listing", "content", "adding"),
     [
         (None, 404, 404, 404),
-        ("summary", 404, 404, 403),
+        # Summary holders see the case, so its file list is refused (403); they cannot see
+        # a file itself (it is listed from `full` on), so its content is as unseen as a missing one.
+        ("summary", 403, 404, 403),
         ("full", 200, 403, 403),
         ("full_with_files", 200, 200, 403),
     ],
@@ -160,11 +173,14 @@ def test_owner_liaison_reads_files_but_only_investigators_add_them(shared_files,
 
 def test_auditors_and_administrators_never_see_files(shared_files, us_auditor, administrator,
                                                      upload, api):
+    """Their role never reads case content: 403 on every file endpoint, whatever the id."""
     case, attachment_id = shared_files[None]
     for user in (us_auditor, administrator):
-        assert api(user).get(UPLOADS.format(case.pk)).status_code == 404
-        assert api(user).get(CONTENT.format(attachment_id)).status_code == 404
-        assert upload(user, case, pdf_bytes(100)).status_code == 404
+        assert api(user).get(UPLOADS.format(case.pk)).status_code == 403
+        assert api(user).get(CONTENT.format(attachment_id)).status_code == 403
+        assert api(user).get(CONTENT.format("not-a-uuid")).status_code == 403
+        assert upload(user, case, pdf_bytes(100)).status_code == 403
+    assert Attachment.objects.filter(case=case).count() == 1
 
 
 def test_anonymous_callers_are_asked_to_sign_in(shared_files, api, upload):

@@ -155,7 +155,7 @@ def test_a_new_country_gets_its_first_key(db, administrator):
 
 
 def test_unknown_country_is_refused(db):
-    with pytest.raises(CommandError, match="unknown country ZZ"):
+    with pytest.raises(CommandError, match="'ZZ' is not a partner country code"):
         run("rotate_keys", "--country", "ZZ")
 
 

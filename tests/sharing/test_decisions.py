@@ -136,10 +136,11 @@ def test_pending_request_past_its_expiry_cannot_be_approved(
     us_case, offer, us_liaison, group_perms
 ):
     from freezegun import freeze_time
-    from rest_framework.exceptions import APIException
+
+    from core.errors import Conflict
 
     share_request = offer(us_case, "MX", days=1)
-    with freeze_time(share_request.expires_at), pytest.raises(APIException) as refused:
+    with freeze_time(share_request.expires_at), pytest.raises(Conflict) as refused:
         services.share_request_approve(share_request=share_request, liaison=us_liaison)
-    assert refused.value.status_code == 409
+    assert refused.value.status == 409 and refused.value.extra == {"status": "pending"}
     assert group_perms(us_case, "MX") == set()

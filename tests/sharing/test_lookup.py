@@ -7,9 +7,9 @@ import shutil
 
 import pytest
 from django.db import connection, transaction
+from django.http import Http404
 from django.utils import timezone
 from freezegun import freeze_time
-from rest_framework.exceptions import NotFound
 
 from core import keyring
 from sharing.lookup import lookup_hit_claim
@@ -244,18 +244,18 @@ def _claim(user, hit_id):
 def test_a_hit_is_claimed_once_by_its_member_within_24_hours(
         db, api, us_investigator, gt_investigator, mx_case):
     hit_id = _hit_id(api(us_investigator))
-    with pytest.raises(NotFound):
+    with pytest.raises(Http404):
         _claim(gt_investigator, hit_id)
     hit = _claim(us_investigator, hit_id)
     assert list(hit.matched_cases()) == [mx_case]
-    with pytest.raises(NotFound):
+    with pytest.raises(Http404):
         _claim(us_investigator, hit_id)
 
 
 def test_an_expired_hit_cannot_be_claimed(db, api, us_investigator, mx_case):
     hit_id = _hit_id(api(us_investigator))
     with freeze_time(timezone.now() + dt.timedelta(hours=24, seconds=1)), \
-            pytest.raises(NotFound):
+            pytest.raises(Http404):
         _claim(us_investigator, hit_id)
     assert LookupHit.objects.get(pk=hit_id).used_at is None
 

@@ -186,9 +186,9 @@ def test_only_investigators_open_requests(persona, request, api, body):
 def test_service_refuses_a_partner_offer_for_an_unseen_case_even_if_called_directly(
     us_case, mx_investigator, later
 ):
-    from rest_framework.exceptions import NotFound
+    from django.http import Http404
 
-    with pytest.raises(NotFound):
+    with pytest.raises(Http404):
         services.share_request_open(
             requester=mx_investigator, case=us_case, recipient_country=None, scope="full",
             justification="x", expires_at=later(3),

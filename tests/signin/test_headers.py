@@ -92,8 +92,23 @@ def production_env(tmp_path):
     env = {k: v for k, v in os.environ.items()
            if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "SECRET_KEY_FILE"}}
     env.update(DEBUG="False", SECRET_KEY=secrets.token_urlsafe(50), WG_KEYRING=str(path),
-               ALLOWED_HOSTS="exchange.example.org,testserver", WG_VAR_DIR=str(tmp_path / "var"))
+               ALLOWED_HOSTS="exchange.example.org,testserver", WG_VAR_DIR=str(tmp_path / "var"),
+               WG_WITNESSES=_witnesses())
     return env
+
+
+def _witnesses() -> str:
+    """A production deployment has its countries' witnesses (else check audit.W017 warns)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from audit import notes
+
+    return json.dumps([
+        {"name": f"{cc}-witness", "url": f"https://witness.{cc}.example",
+         "vkey": notes.vkey(f"{cc}-witness", notes.SIG_COSIGNATURE_V1,
+                            notes.public_bytes(Ed25519PrivateKey.generate()))}
+        for cc in ("us", "gt", "mx")
+    ])
 
 
 def test_check_deploy_is_clean_under_production_settings(production_env):

@@ -21,7 +21,8 @@ def test_healthz_reports_every_component(db, client):
     body = response.json()
     assert body["status"] == "ok" and body["failing"] == []
     components = body["components"]
-    assert set(components) == {"database", "broker", "audit"}
+    assert set(components) == {"database", "broker", "audit", "witnesses"}
+    assert components["witnesses"]["detail"].startswith("unwitnessed")
     assert components["database"]["state"] == "ok"
     audit = components["audit"]
     assert audit["state"] == "ok" and audit["pending"] == 0 and audit["lag_seconds"] == 0

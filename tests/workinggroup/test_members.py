@@ -68,7 +68,7 @@ def test_create_member_creates_member_and_audits(db, password_file, audit_log):
     "args, password, message",
     [
         (["--country", "FR", "--role", "investigator"], GOOD_PASSWORD,
-         "country: unknown country 'FR'"),
+         "country: 'FR' is not a partner country code."),
         (["--country", "US", "--role", "sheriff"], GOOD_PASSWORD, "role: unknown role 'sheriff'"),
         (["--country", "US", "--role", "investigator"], "short", "password: "),
         (["--country", "US", "--role", "investigator"], "password1234", "password: "),
@@ -112,7 +112,8 @@ def test_create_member_exits_2_with_one_line_from_the_shell(tmp_path, password_f
     result = manage("create_member", "x1", "--country", "ZZ", "--role", "investigator",
                     "--password-file", password_file())
     assert result.returncode == 2
-    assert result.stderr.splitlines()[-1] == "CommandError: country: unknown country 'ZZ'"
+    assert result.stderr.splitlines()[-1] == (
+        "CommandError: country: 'ZZ' is not a partner country code.")
     assert "Traceback" not in result.stderr
     listed = manage("shell", "-c", "from workinggroup.models import User; "
                     "print(User.objects.filter(username='x1').count())")
@@ -167,3 +168,68 @@ def test_renaming_a_country_is_audited(db, administrator, audit_log):
     [entry] = audit_log(action="country.update")
     assert (entry.actor, entry.target_id) == ("administrator", "MX")
     assert entry.details["name_es"] == "Estados Unidos Mexicanos"
+
+
+def _update(member, actor, **changes):
+    values = dict(country_code=member.country_id, roles=member.roles,
+                  oversight=member.oversight, is_active=member.is_active)
+    values.update(changes)
+    return members.member_update(member=member, actor=actor, **values)
+
+
+def test_member_update_saves_email_and_name_and_audits_which(db, administrator, us_investigator,
+                                                             audit_log):
+    _update(us_investigator, administrator, email=" ana@example.org ", first_name="Ana",
+            last_name="López")
+    us_investigator.refresh_from_db()
+    assert (us_investigator.email, us_investigator.first_name, us_investigator.last_name) == (
+        "ana@example.org", "Ana", "López")
+    [entry] = audit_log(action="member.update")
+    assert entry.details["fields"] == ["email", "first_name", "last_name"]
+    assert "ana@example.org" not in str(entry.details)  # names of fields, not their values
+    assert "is_active" not in entry.details
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"email": "not-an-address"}, "email: not a valid e-mail address"),
+    ({"first_name": "x" * 151}, "first_name: text of at most 150 characters"),
+    ({"last_name": 12}, "last_name: text of at most 150 characters"),
+])
+def test_member_update_refuses_bad_email_or_name_by_name_and_changes_nothing(
+        db, administrator, us_investigator, audit_log, changes, message):
+    before = us_investigator.email
+    with pytest.raises(members.MemberError) as refused:
+        _update(us_investigator, administrator, country_code="MX", **changes)
+    assert str(refused.value) == message
+    us_investigator.refresh_from_db()
+    assert (us_investigator.email, us_investigator.country_id) == (before, "US")
+    assert audit_log(action="member.update") == []
+
+
+def test_member_update_records_disabling_and_re_enabling(db, administrator, us_investigator,
+                                                         audit_log):
+    _update(us_investigator, administrator, is_active=False)
+    us_investigator.refresh_from_db()
+    assert not us_investigator.is_active
+    _update(us_investigator, administrator, is_active=True)
+    us_investigator.refresh_from_db()
+    assert us_investigator.is_active
+    off, on = audit_log(action="member.update")
+    assert off.details["is_active"] is False and on.details["is_active"] is True
+    assert len(audit_log(action="member.disable")) == 1
+
+
+def test_unlock_member_refuses_an_unknown_member_with_exit_2(db):
+    with pytest.raises(CommandError, match="username: no member 'nobody'") as refused:
+        call_command("unlock_member", "nobody")
+    assert refused.value.returncode == 2
+
+
+def test_country_codes_are_checked_by_one_rule(db, administrator):
+    for bad in ("U", "USA", "1A", "ÜS", ""):
+        with pytest.raises(members.MemberError, match="^code: .* is not a country code"):
+            members.country_create(code=bad, name_en="x", name_es="x", actor=administrator)
+    with pytest.raises(members.MemberError, match="^country: 'FR' is not a partner"):
+        members.validate_member(country_code="FR", roles=["investigator"], oversight=False)
+    assert members.validate_member(country_code=" mx", roles=["investigator"],
+                                   oversight=False).code == "MX"

@@ -54,9 +54,26 @@ class Command(BaseCommand):
         progress.close()
         if result.ok:
             self.stdout.write(f"OK: {result.entries_checked} entries verified")
-            return
-        self.stdout.write(
-            f"BROKEN: first bad seq {result.first_bad_seq} ({result.reason}); "
-            f"{result.entries_checked} entries verified before it"
-        )
-        sys.exit(1)
+        else:
+            self.stdout.write(
+                f"BROKEN: first bad seq {result.first_bad_seq} ({result.reason}); "
+                f"{result.entries_checked} entries verified before it"
+            )
+        self.stdout.write(_witnessing_line(result.witnessing))
+        if not result.ok:
+            sys.exit(1)
+
+
+def _witnessing_line(summary: dict) -> str:
+    """One line on the witnessed log: unwitnessed, or who cosigned what."""
+    if summary["status"] == "unwitnessed":
+        return f"UNWITNESSED: {summary['note']}"
+    views = ", ".join(
+        f"{w['name']} {w['state']}" + (f" @{w['size']}" if w["size"] else "")
+        for w in summary["witnesses"]
+    )
+    return (
+        f"WITNESSES: {summary['status']}, {summary['cosigned']} of {len(summary['witnesses'])} "
+        f"cosigned a checkpoint consistent with the tree of {summary['tree_size']} "
+        f"(quorum {summary['quorum']}): {views}"
+    )

@@ -1,11 +1,12 @@
 """manage.py rotate_keys: a new primary key-encryption key, and every data key re-wrapped."""
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.context import system_actor
 from cases import key_rotation
 from core.keyring import KeyringError
-from workinggroup.models import Country
+from workinggroup.models import Country, clean_country_code
 
 
 class Command(BaseCommand):
@@ -26,11 +27,11 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         if opts["resume"] and opts["no_rewrap"]:
             raise CommandError("--resume and --no-rewrap exclude each other", returncode=2)
-        known = set(Country.objects.values_list("code", flat=True))
-        countries = [c.upper() for c in opts["countries"] or sorted(known)]
-        unknown = sorted(set(countries) - known)
-        if unknown:
-            raise CommandError(f"country: unknown country {unknown[0]}", returncode=2)
+        countries = opts["countries"] or list(Country.objects.values_list("code", flat=True))
+        try:
+            countries = [clean_country_code(code) for code in countries]
+        except ValidationError as exc:
+            raise CommandError("country: " + " ".join(exc.messages), returncode=2) from None
         unfinished = []
         with system_actor("manage.py rotate_keys"):
             for country in countries:

@@ -1,8 +1,9 @@
 """manage.py unlock_member USERNAME: release a username locked after repeated failures."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from audit.context import system_actor
+from workinggroup.models import User
 from workinggroup.signin import services
 
 
@@ -14,6 +15,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         username = opts["username"]
+        if not User.objects.filter(username=username).exists():
+            # Like every other command: an unknown member is an error, not "nothing to do".
+            raise CommandError(f"username: no member {username!r}", returncode=2)
         with system_actor("manage.py unlock_member"):
             cleared = services.member_unlock(username=username, actor=None)
         if cleared:
