@@ -47,28 +47,48 @@ _NAME_AND_DATE = re.compile(r"(.*?)[\s|]*([0-9]{4}-[0-9]{2}-[0-9]{2})", re.DOTAL
 _MX_LEGACY = re.compile(r"\+52(?:1|01|044|045)([0-9]{10})")
 
 
-class InvalidIdentifier(ValueError):
-    """A value that cannot be normalised; the message names the type and never echoes the value."""
+def gettext_noop(message: str) -> str:
+    """Marks a problem for the translation catalogue (makemessages reads the name); the
+    Django side translates it (`InvalidIdentifier.translated`). This module stays pure."""
+    return message
 
-    def __init__(self, identifier_type: str, problem: str) -> None:
+
+_ = gettext_noop
+
+class InvalidIdentifier(ValueError):
+    """A value that cannot be normalised; the message names the type and never echoes the value.
+
+    `problem` is the English text; `template` and `params` let the Django side say it in the
+    member's language.
+    """
+
+    def __init__(self, identifier_type: str, template: str, **params) -> None:
+        problem = template % params if params else template
         super().__init__(f"{identifier_type}: {problem}")
         self.identifier_type = str(identifier_type)
-        self.problem = problem
+        self.template, self.params, self.problem = template, params, problem
+
+    def translated(self, gettext) -> str:
+        """The problem in the active language, through the given gettext."""
+        text = gettext(self.template)
+        return text % self.params if self.params else text
 
 
 def normalise(identifier_type: str, value: str, *, default_region: str | None = None) -> str:
     """Return the canonical form that every way of writing the same identifier shares."""
     if identifier_type not in IDENTIFIER_TYPES:
-        raise InvalidIdentifier("identifier_type", "must be one of " + ", ".join(IDENTIFIER_TYPES))
+        raise InvalidIdentifier("identifier_type", _("must be one of %(types)s"),
+                                types=", ".join(IDENTIFIER_TYPES))
     kind = IdentifierType(identifier_type)
     if not isinstance(value, str):
-        raise InvalidIdentifier(kind, "value must be text")
+        raise InvalidIdentifier(kind, _("value must be text"))
     if len(value) > MAX_INPUT_CHARS:
-        raise InvalidIdentifier(kind, f"longer than {MAX_INPUT_CHARS} characters")
+        raise InvalidIdentifier(kind, _("longer than %(limit)s characters"),
+                                limit=MAX_INPUT_CHARS)
     # NFKC folds full-width and other compatibility characters that phones and OCR produce.
     value = unicodedata.normalize("NFKC", value).strip()
     if not value:
-        raise InvalidIdentifier(kind, "empty")
+        raise InvalidIdentifier(kind, _("empty"))
     if kind is IdentifierType.PHONE:
         return _phone(value, default_region)
     if kind is IdentifierType.EMAIL:
@@ -103,9 +123,9 @@ def _phone(value: str, default_region: str | None) -> str:
     """Return the E.164 form of a phone number written internationally or nationally."""
     region = default_region.upper() if default_region else None
     if region is not None and region not in phonenumbers.SUPPORTED_REGIONS:
-        raise InvalidIdentifier(IdentifierType.PHONE, "unknown default region")
+        raise InvalidIdentifier(IdentifierType.PHONE, _("unknown default region"))
     if region is None and not value.startswith(("+", "00")):
-        raise InvalidIdentifier(IdentifierType.PHONE, "no country code and no default region")
+        raise InvalidIdentifier(IdentifierType.PHONE, _("no country code and no default region"))
     candidates = [value]
     if value.startswith("00"):
         # 00 is the usual international prefix (Mexico, Guatemala), though the US dials 011.
@@ -122,20 +142,21 @@ def _phone(value: str, default_region: str | None) -> str:
         reason = phonenumbers.is_possible_number_with_reason(phonenumbers.parse(e164))
         if reason == phonenumbers.ValidationResult.IS_POSSIBLE:
             return e164
-    raise InvalidIdentifier(IdentifierType.PHONE, "not a valid phone number")
+    raise InvalidIdentifier(IdentifierType.PHONE, _("not a valid phone number"))
 
 
 def _email(value: str) -> str:
     """Return the address lower-cased, as providers treat local parts case-insensitively."""
     if any(ch.isspace() or not ch.isprintable() for ch in value):
-        raise InvalidIdentifier(IdentifierType.EMAIL, "contains spaces or control characters")
+        raise InvalidIdentifier(IdentifierType.EMAIL, _("contains spaces or control characters"))
     if value.count("@") != 1:
-        raise InvalidIdentifier(IdentifierType.EMAIL, "must contain exactly one @")
+        raise InvalidIdentifier(IdentifierType.EMAIL, _("must contain exactly one @"))
     local, domain = value.split("@")
     if not local or not domain:
-        raise InvalidIdentifier(IdentifierType.EMAIL, "needs text before and after the @")
+        raise InvalidIdentifier(IdentifierType.EMAIL, _("needs text before and after the @"))
     if len(value) > MAX_EMAIL_CHARS:
-        raise InvalidIdentifier(IdentifierType.EMAIL, f"longer than {MAX_EMAIL_CHARS} characters")
+        raise InvalidIdentifier(IdentifierType.EMAIL, _("longer than %(limit)s characters"),
+                                limit=MAX_EMAIL_CHARS)
     return value.lower()
 
 
@@ -147,13 +168,14 @@ def _code(kind: IdentifierType, value: str) -> str:
             kept.append(ch)
         elif ch.isalnum():
             # Dropping a look-alike letter (Cyrillic "А") would turn a value into a different one.
-            raise InvalidIdentifier(kind, "contains letters or digits other than A-Z and 0-9")
+            raise InvalidIdentifier(kind, _("contains letters or digits other than A-Z and 0-9"))
         # Anything else (space, dash, dot, slash) is a separator that records write inconsistently.
     code = "".join(kept)
     if not code:
-        raise InvalidIdentifier(kind, "has no letters or digits")
+        raise InvalidIdentifier(kind, _("has no letters or digits"))
     if len(code) > MAX_CODE_CHARS:
-        raise InvalidIdentifier(kind, f"longer than {MAX_CODE_CHARS} letters and digits")
+        raise InvalidIdentifier(kind, _("longer than %(limit)s letters and digits"),
+                                limit=MAX_CODE_CHARS)
     return code
 
 
@@ -163,19 +185,19 @@ def _name_dob(value: str) -> str:
     match = _NAME_AND_DATE.fullmatch(value)
     if match is None:
         # Only ISO dates: 01/03/1990 is 1 March in Mexico and Guatemala but 3 January in the US.
-        raise InvalidIdentifier(kind, "date of birth missing, end with YYYY-MM-DD")
+        raise InvalidIdentifier(kind, _("date of birth missing, end with YYYY-MM-DD"))
     try:
         born = datetime.date.fromisoformat(match[2])
     except ValueError:
-        raise InvalidIdentifier(kind, "date of birth is not a real date") from None
+        raise InvalidIdentifier(kind, _("date of birth is not a real date")) from None
     name = _strip_marks(match[1].upper()).translate(_APOSTROPHES)
     if any(ch.isdigit() for ch in name):
-        raise InvalidIdentifier(kind, "name contains digits")
+        raise InvalidIdentifier(kind, _("name contains digits"))
     # Commas, hyphens and dots only separate words: sorting makes "SURNAMES, GIVEN" order moot.
     words = "".join(ch if ch.isalpha() else " " for ch in name).split()
     tokens = sorted(word for word in words if word not in _NAME_PARTICLES)
     if not tokens:
-        raise InvalidIdentifier(kind, "name missing")
+        raise InvalidIdentifier(kind, _("name missing"))
     return " ".join(tokens) + "|" + born.isoformat()
 
 

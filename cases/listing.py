@@ -1,9 +1,9 @@
 """The case list: filters, search and paging, for the API and the pages alike.
 
 `case_list(user, params=...)` is the one way to list cases: the gate (role and country),
-the filters (`status`, `case_type`, `owner_country`, `q`; anything else is refused by
-name), a page of 50 and the `case.search` audit record. Its speed comes from the grant index
-(docs/PERFORMANCE.md, "Case list"): without filters, the count and a page's ids are read
+the filters (`status`, `case_type`, `owner_country`, `handling_code`, `q`; anything else is
+refused by name), a page of 50 and the `case.search` audit record. Its speed comes from the
+grant index (docs/PERFORMANCE.md, "Case list"): without filters, the count and a page's ids are read
 from the (group, permission, case) index alone and only that page's rows are fetched; with
 filters, the filtered rows are counted and paged by id.
 """
@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 import audit
-from cases.models import Case, CaseStatus, CaseType, Subject
+from cases.models import Case, CaseStatus, CaseType, HandlingCode, Subject
 from cases.paging import Page, paginate, refuse_unknown_parameters
 from cases.permissions import SUMMARY
 from cases.selectors import (
@@ -58,6 +58,7 @@ class CaseFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=CaseStatus.choices)
     case_type = django_filters.ChoiceFilter(choices=CaseType.choices)
     owner_country = CountryCodeFilter(field_name="owner_country_id", max_length=2)
+    handling_code = django_filters.ChoiceFilter(choices=HandlingCode.choices)
     q = django_filters.CharFilter(
         method="search", max_length=MAX_QUERY_CHARS,
         label=_("text in title, summary, reference or a subject's name or alias"),
@@ -65,7 +66,7 @@ class CaseFilter(django_filters.FilterSet):
 
     class Meta:
         model = Case
-        fields = ["status", "case_type", "owner_country", "q"]
+        fields = ["status", "case_type", "owner_country", "handling_code", "q"]
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -7,6 +7,7 @@ Normalised identifiers, blind indexes and key ids are in no serializer.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from cases import services
@@ -146,7 +147,7 @@ class IdentifierInput(StrictInput):
                 default_region=self.context.get("default_region"),
             )
         except InvalidIdentifier as exc:
-            raise serializers.ValidationError({"value": [exc.problem]}) from None
+            raise serializers.ValidationError({"value": [exc.translated(gettext)]}) from None
         return attrs
 
 

@@ -15,6 +15,7 @@ import datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 import audit
@@ -166,7 +167,7 @@ def _normalise(identifier_type: str, value: str, region: str, field: str) -> str
     try:
         return normalise_identifier(identifier_type, value, default_region=region)
     except InvalidIdentifier as exc:
-        raise ValidationError({field: [exc.problem]}) from None
+        raise ValidationError({field: [exc.translated(gettext)]}) from None
 
 
 def _clean_subject(subject: Subject, fields) -> None:

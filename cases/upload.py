@@ -235,6 +235,13 @@ class EncryptingUploadHandler(FileUploadHandler):
         if self._sink is None:
             return None
         self._feed_text(b"", final=True)
+        if file_size == 0:  # said as such, not as a type that a 0-byte body cannot have
+            try:
+                self._refuse(UploadRefused(
+                    400, "empty", _("file: the file is empty (0 bytes); nothing to keep")),
+                    stop=False)
+            except UploadRefused:
+                return None
         try:
             content_type, filename = self._check_type(complete=True, stop=False)
         except UploadRefused:

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 import audit
@@ -104,7 +105,7 @@ def lookup_identifier(*, user: User, identifier_type: str, value: str) -> dict:
     try:
         normalised = normalise(identifier_type, value, default_region=user.country_id)
     except InvalidIdentifier as exc:
-        raise ValidationError({"value": [exc.problem]}) from None
+        raise ValidationError({"value": [exc.translated(gettext)]}) from None
     indexes = blind_indexes(identifier_type, normalised)
     now = timezone.now()
     try:

@@ -23,6 +23,8 @@ from core.roles import holds_role_permission
 from workinggroup.models import Country
 
 MAX_SHARE_DAYS = 365
+# What a new share lasts unless the person opening it chooses otherwise (forms offer it).
+DEFAULT_SHARE_DAYS = 90
 
 
 class ShareScope(models.TextChoices):

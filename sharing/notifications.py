@@ -74,7 +74,7 @@ def _recipients(event: str, share_request: ShareRequest) -> list[User]:
 
 
 def _link(share_request: ShareRequest) -> str:
-    return f"{settings.SITE_URL.rstrip('/')}/api/v1/share-requests/{share_request.pk}/"
+    return f"{settings.SITE_URL.rstrip('/')}/requests/#request-{share_request.pk}"
 
 
 def _what(share_request: ShareRequest, person: User) -> str:
@@ -185,7 +185,7 @@ def _mail_hit(hit, references: list[str], recipients: list[str]) -> bool:
     body = (
         f"A lookup by {asker.username} ({asker.country_id}) matched an identifier in "
         f"{len(references)} of your country's cases: {', '.join(references)}.\n\n"
-        f"You may offer a share: {settings.SITE_URL}/api/v1/lookup/hits/\n"
+        f"You may offer a share: {settings.SITE_URL}/requests/\n"
     )
     message = EmailMessage("[Working Group Exchange] Partner lookup matched your cases", body,
                            settings.DEFAULT_FROM_EMAIL, recipients)

@@ -169,6 +169,27 @@ def active_scopes(case, country, at) -> list[tuple[str, object]]:
     )
 
 
+def held_shares(user, case_ids, at=None) -> dict:
+    """{case id: (scope, expires_at)} of the active shares the user's country holds on the
+    given cases: the widest scope, and the latest expiry, per case."""
+    country = getattr(user, "country_id", None)
+    if not country or not case_ids:
+        return {}
+    rows = ShareRequest.objects.filter(
+        case_id__in=list(case_ids), recipient_country=country, status=ShareStatus.APPROVED,
+        expires_at__gt=at or timezone.now(),
+    ).values_list("case_id", "scope", "expires_at")
+    order = list(ShareScope.values)
+    held: dict = {}
+    for case_id, scope, expires_at in rows:
+        best = held.get(case_id)
+        if best is None or order.index(scope) > order.index(best[0]):
+            held[case_id] = (scope, max(expires_at, best[1]) if best else expires_at)
+        else:
+            held[case_id] = (best[0], max(expires_at, best[1]))
+    return held
+
+
 def active_named_subjects(case, country, at) -> dict:
     """{subject id: latest expiry} of the protected subjects that the active approved shares
     of the case to the country name (only shares that show subjects count)."""

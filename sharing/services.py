@@ -192,6 +192,19 @@ def _open(*, requester, case, recipient_country, scope, justification, expires_a
         origin = ShareOrigin.HIT if from_hit else ShareOrigin.REQUEST
 
     with transaction.atomic():
+        # Under the case's lock, so two requests racing for the same recipient queue here.
+        case = Case.objects.select_for_update(no_key=True).get(pk=case.pk)
+        open_one = ShareRequest.objects.filter(
+            case=case, recipient_country=recipient_country, status=ShareStatus.PENDING
+        ).first()
+        if open_one is not None:
+            raise ShareStateConflict(
+                _("a request for this case to %(country)s is already pending (request "
+                  "%(id)s, opened %(date)s); wait for its decision") % {
+                    "country": recipient_country.pk, "id": open_one.pk,
+                    "date": f"{open_one.created_at:%Y-%m-%d}"},
+                open_one.status,
+            )
         share_request = ShareRequest.objects.create(
             case=case,
             recipient_country=recipient_country,

@@ -29,6 +29,23 @@ def service_missing(reason: str):
     pytest.skip(reason)
 
 
+def restore_migrated_rows() -> None:
+    """Make again the rows migrations make, if a transactional test's flush took them:
+    permissions and role groups (post_migrate) and the founding countries (their data
+    migration). pytest-django runs module-wide worlds and browser tests after such tests."""
+    import importlib
+
+    from django.apps import apps
+    from django.core.management.sql import emit_post_migrate_signal
+
+    from workinggroup.models import Country
+
+    if not Country.objects.exists():
+        emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+        importlib.import_module("workinggroup.migrations.0002_countries").add_founders(
+            apps, None)
+
+
 @pytest.fixture
 def postgres(request):
     """Only on PostgreSQL (advisory locks, concurrency, triggers).
@@ -313,3 +330,4 @@ def web(db):
         return client
 
     return client_for
+

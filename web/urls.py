@@ -1,4 +1,29 @@
-"""The pages' URL map, included at the site root by workinggroup/urls.py."""
+"""The pages' URL map, included at the site root by workinggroup/urls.py.
+
+Ids are matched as plain text: whether an id names a case the member may see (and a
+malformed one is just another unseen id) is the gate's answer, not the URL resolver's.
+"""
+
+from django.urls import path
+
+from web import case_views, evidence_views, sharing_views, views
 
 app_name = "web"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.start, name="start"),
+    path("cases/", case_views.case_list, name="case_list"),
+    path("cases/new/", case_views.case_create, name="case_create"),
+    path("cases/<str:case_id>/", case_views.case_detail, name="case_detail"),
+    path("cases/<str:case_id>/edit/", case_views.case_edit, name="case_edit"),
+    path("cases/<str:case_id>/subjects/new/", case_views.subject_add, name="subject_add"),
+    path("cases/<str:case_id>/subjects/<str:subject_id>/edit/", case_views.subject_edit,
+         name="subject_edit"),
+    path("cases/<str:case_id>/evidence/", evidence_views.evidence_upload,
+         name="evidence_upload"),
+    path("cases/<str:case_id>/offer/", sharing_views.case_offer, name="case_offer"),
+    path("evidence/<str:attachment_id>/", evidence_views.evidence_download,
+         name="evidence_download"),
+    path("lookup/", sharing_views.lookup_page, name="lookup"),
+    path("lookup/ask/", sharing_views.ask_for_access, name="ask"),
+    path("requests/", sharing_views.requests_page, name="requests"),
+]

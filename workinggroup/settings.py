@@ -165,6 +165,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "web.views.frame",
             ],
         },
     },
@@ -213,7 +214,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "signin:login"
-LOGIN_REDIRECT_URL = "signin:account"
+LOGIN_REDIRECT_URL = "web:start"  # each member's main page (web.views.start)
 API_TOKEN_DEFAULT_HOURS = env.int("API_TOKEN_DEFAULT_HOURS", default=8)
 # A token is a session credential too (ASVS 3.3.2 level 2): at most 12 hours, 30 minutes idle.
 API_TOKEN_MAX_HOURS = env.int("API_TOKEN_MAX_HOURS", default=12)

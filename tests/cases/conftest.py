@@ -94,7 +94,10 @@ class World:
 
 @pytest.fixture(scope="module")
 def module_world(django_db_setup, django_db_blocker, persona_password_hash):
+    from tests.conftest import restore_migrated_rows
+
     with django_db_blocker.unblock():
+        restore_migrated_rows()  # pytest-django may run this after a transactional flush
         with transaction.atomic():
             world = World(persona_password_hash)
             yield world

@@ -53,8 +53,10 @@ def world(module_world, django_db_blocker):
             sharing_services.share_request_open(  # a partner asking for a case it sees
                 requester=gt, case=w.cases["US>GT"], recipient_country=None,
                 scope="full_with_files", justification="ask", expires_at=later),
-            sharing_services.share_request_open(  # after a lookup hit: case withheld from MX
-                requester=mx, case=w.cases["US"], recipient_country=None, scope="summary",
+            # After a lookup hit: case withheld from MX. Not case US, whose offer to MX is
+            # pending: one pending request per case and recipient.
+            sharing_services.share_request_open(
+                requester=mx, case=w.cases["US>GT"], recipient_country=None, scope="summary",
                 justification="hit", expires_at=later, from_hit=True),
             sharing_services.share_request_open(
                 requester=mx, case=w.cases["MX"], recipient_country=country["GT"],

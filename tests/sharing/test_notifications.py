@@ -54,7 +54,7 @@ def test_an_offer_reaches_both_countries_liaisons_after_commit(
     assert addresses() == [
         "mx.liaison2@example.invalid", "mx.liaison@example.invalid", "us.liaison@example.invalid",
     ]
-    link = f"{SITE}/api/v1/share-requests/{response.data['id']}/"
+    link = f"{SITE}/requests/#request-{response.data['id']}"  # the requests page, not the API
     for message in mail.outbox:
         assert len(message.to) == 1
         assert us_case.reference in message.subject

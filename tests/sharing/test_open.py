@@ -203,3 +203,18 @@ def test_hit_path_lets_a_partner_ask_for_a_case_it_cannot_see(us_case, gt_invest
     )
     assert share_request.origin == "hit"
     assert share_request.recipient_country == Country.objects.get(code="GT")
+
+
+def test_a_second_pending_request_for_the_same_case_and_recipient_is_refused(
+    api, us_investigator, us_case
+):
+    body = {"case": str(us_case.pk), "recipient_country": "MX", "scope": "summary",
+            "justification": "joint operation",
+            "expires_at": (timezone.now() + dt.timedelta(days=30)).isoformat()}
+    first = api(us_investigator).post("/api/v1/share-requests/", body, format="json")
+    assert first.status_code == 201
+    second = api(us_investigator).post("/api/v1/share-requests/", body, format="json")
+    assert second.status_code == 409
+    assert first.json()["id"] in second.json()["detail"]
+    assert second.json()["status"] == "pending"
+    assert ShareRequest.objects.filter(case=us_case).count() == 1

@@ -90,12 +90,14 @@ def test_approve_and_deny_at_once_end_with_exactly_one_decision(
     assert group_perms(us_case, "MX") == expected
 
 
-def test_two_approvals_of_one_case_for_one_country_at_once_grant_the_union(
+def test_two_approvals_of_one_case_at_once_each_grant_their_scope(
     postgres, api, us_case, offer, us_liaison, make_member, meet, group_perms
 ):
+    # One pending request per case and recipient: two approvals of one case at once are of
+    # requests for two countries, each recomputed under the case's lock.
     other_liaison = make_member("US", "liaison", username="us.liaison.b")
     files = offer(us_case, "MX", "full_with_files", days=5)
-    summary = offer(us_case, "MX", "summary", days=50)
+    summary = offer(us_case, "GT", "summary", days=50)
     meet(selectors, "active_scopes")
 
     def approve(user, share_request):
@@ -103,6 +105,7 @@ def test_two_approvals_of_one_case_for_one_country_at_once_grant_the_union(
 
     assert run_together(approve(us_liaison, files), approve(other_liaison, summary)) == [200, 200]
     assert group_perms(us_case, "MX") == SCOPES["full_with_files"]
+    assert group_perms(us_case, "GT") == SCOPES["summary"]
 
 
 def test_a_revocation_and_an_approval_at_once_leave_exactly_the_remaining_share(

@@ -103,11 +103,11 @@ def test_a_denied_hit_request_never_names_the_case_to_the_partner(
 def test_owner_sees_who_holds_the_case_until_when(
     api, us_case, offer, shared, us_investigator, us_liaison, audit_log
 ):
-    offer(us_case, "GT")  # pending: holds nothing
     summary = shared(us_case, "MX", "summary", days=40)
     full = shared(us_case, "MX", "full", days=10)
     revoked = shared(us_case, "GT", "summary")
     services.share_request_revoke(share_request=revoked, liaison=us_liaison)
+    offer(us_case, "GT")  # pending: holds nothing (one pending request per recipient)
 
     response = api(us_investigator).get(f"/api/v1/cases/{us_case.pk}/shares/")
     assert response.status_code == 200

@@ -18,7 +18,9 @@ def po_entries() -> dict[str, str]:
     entries = {}
     for block in PO.read_text(encoding="utf-8").split("\n\n")[1:]:
         assert "#, fuzzy" not in block, block
-        msgid, msgstr = block.split("msgid ", 1)[1].split("\nmsgstr ", 1)
+        # Plural entries (msgid_plural, msgstr[N]) are checked by their last form.
+        parts = re.split(r"\nmsgid_plural |\nmsgstr(?:\[\d\])? ", block.split("msgid ", 1)[1])
+        msgid, msgstr = parts[0], parts[-1] if len(parts) == 2 else parts[2]
 
         def text(part):
             return "".join(ast.literal_eval(s) for s in re.findall(r'"(?:[^"\\]|\\.)*"', part))

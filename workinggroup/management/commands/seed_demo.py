@@ -1,5 +1,12 @@
-"""manage.py seed_demo: the demo working group, idempotent, printing its logins."""
+"""manage.py seed_demo: the demo working group, idempotent, printing its logins.
 
+Besides the members, every installed app whose AppConfig has a `seed_demo()` method adds its
+demo data (the pages: cases with subjects, identifiers, an evidence file and shares; see
+web/demo.py). The hook keeps this command, low in the layering, from importing the apps
+above it. Each hook is idempotent and returns a line saying what it made.
+"""
+
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -27,7 +34,7 @@ def demo_members():
 
 
 class Command(BaseCommand):
-    help = "Create the demo working group (skips members that exist) and print the logins."
+    help = "Create the demo working group (skips what exists) and print the logins."
 
     def add_arguments(self, parser):
         parser.add_argument("--quiet", action="store_true")
@@ -56,10 +63,20 @@ class Command(BaseCommand):
                                       country_code=country, oversight=oversight,
                                       email=f"{username}@demo.invalid")
                 created += 1
+            made = [hook() for hook in _demo_hooks()]
         if opts["quiet"]:
             return
         self.stdout.write(f"Demo working group ready ({created} member(s) created).")
+        for line in made:
+            if line:
+                self.stdout.write(line)
         self.stdout.write(f"Every demo login uses the password: {DEMO_PASSWORD}")
         for username, country, roles, oversight in demo_members():
             extra = " (trilateral oversight)" if oversight else ""
             self.stdout.write(f"  {username:<22} {country or '--':<3} {', '.join(roles)}{extra}")
+
+
+def _demo_hooks():
+    """The `seed_demo` methods of the installed apps' configs, in INSTALLED_APPS order."""
+    return [config.seed_demo for config in apps.get_app_configs()
+            if callable(getattr(config, "seed_demo", None))]

@@ -1,0 +1,59 @@
+"""The frame as people meet it: a tablet's screen, a keyboard, and a browser without
+JavaScript (the upload form still works; the progress bar is only an addition)."""
+
+import pytest
+
+from cases import services
+from cases.models import Attachment
+
+PDF = b"%PDF-1.4\n" + b"% a small scan\n" * 100 + b"%%EOF\n"
+
+
+@pytest.fixture
+def case(us_investigator):
+    case = services.case_create(actor=us_investigator, title="Ruta del Pacífico",
+                                case_type="smuggling", handling_code="H3",
+                                handling_note="Not for the press office.")
+    services.subject_add(case=case, actor=us_investigator, full_name="Óscar Villeda",
+                         role="transporter",
+                         identifiers=[{"identifier_type": "vehicle_plate",
+                                       "value": "GT 123-ABC"}])
+    return case
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_tablet_shows_the_pages_without_sideways_scrolling_and_keys_reach_everything(
+    browser_page, sign_in_page, axe_check, screenshot, us_investigator, case
+):
+    page = browser_page("en", viewport={"width": 768, "height": 1024})
+    page.goto("/signin/")
+    sign_in_page(page, us_investigator)
+    for path, name in (("/cases/", "tablet-cases"), (f"/cases/{case.pk}/", "tablet-case")):
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        axe_check(page)
+        screenshot(page, name)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#main"
+    assert "Not for the press office." in page.locator(".handling").inner_text()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_upload_form_works_without_javascript(
+    new_context, sign_in_page, screenshot, us_investigator, case, tmp_path
+):
+    context = new_context(java_script_enabled=False, locale="en")
+    page = context.new_page()
+    page.goto("/signin/")
+    sign_in_page(page, us_investigator)
+    page.goto(f"/cases/{case.pk}/")
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(PDF)
+    page.set_input_files("#evidence-file", str(path))
+    page.get_by_role("button", name="Upload the file").click()
+    page.wait_for_load_state()
+    assert "scan.pdf uploaded" in page.locator(".messages").inner_text()
+    assert Attachment.objects.filter(case=case, filename="scan.pdf").exists()
+    screenshot(page, "no-javascript-upload")

@@ -1,0 +1,118 @@
+"""Sharing pages: the hit/no-hit lookup, asking for access from a hit, the requests list,
+and the owner's offer of a case to a partner.
+
+The lookup, the hit, the request and every refusal are the sharing services' answers; the
+pages show them in words. A rate limit or a duplicate request is a message on the page.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from cases import selectors as case_selectors
+from core.errors import RateLimited, Unavailable
+from sharing import lookup, selectors, services
+from web.forms import AskForm, LookupForm, OfferForm, add_service_errors
+from web.pages import partner_countries
+from web.views import call_service, member_page
+from workinggroup.models import Country
+
+
+def _lookup_page(request, form, *, result=None, ask_forms=(), status=200, problem=""):
+    return render(request, "web/lookup.html", {
+        "form": form, "result": result, "ask_forms": ask_forms, "problem": problem,
+    }, status=status)
+
+
+@member_page
+def lookup_page(request):
+    """GET: the form. POST: does a partner hold this identifier? (investigators)."""
+    if not request.user.is_investigator:
+        raise PermissionDenied(_("Only investigators look up identifiers."))
+    form = LookupForm(request.POST or None)
+    if request.method != "POST" or not form.is_valid():
+        return _lookup_page(request, form, status=400 if form.is_bound else 200)
+    try:
+        result = lookup.lookup_identifier(user=request.user, **form.cleaned_data)
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return _lookup_page(request, form, status=400)
+    except RateLimited:
+        problem = _("You have reached the limit of %(limit)s lookups an hour. Try again "
+                    "later.") % {"limit": settings.LOOKUP_RATE_LIMIT_PER_HOUR}
+        return _lookup_page(request, form, status=429, problem=problem)
+    except Unavailable:
+        problem = _("Lookups are unavailable for a moment. Try again shortly.")
+        return _lookup_page(request, form, status=503, problem=problem)
+    names = {c.code: c for c in Country.objects.filter(
+        code__in=[hit["country"] for hit in result["hits"]])}
+    hits = [{**hit, "country_obj": names.get(hit["country"])} for hit in result["hits"]]
+    ask_forms = [(hit, AskForm(initial={"hit_id": hit["hit_id"]}, prefix=str(n)))
+                 for n, hit in enumerate(hits)]
+    return _lookup_page(request, form, result=result, ask_forms=ask_forms)
+
+
+@member_page
+def ask_for_access(request):
+    """POST from a lookup hit: open a request for the hit's cases (one per case)."""
+    if request.method != "POST":
+        return redirect("web:lookup")
+    prefix = request.POST.get("prefix", "0")
+    form = AskForm(request.POST, prefix=prefix if prefix.isdigit() else "0")
+    problem, status = "", 400
+    if form.is_valid():
+        data = form.cleaned_data
+        opened, problem, status = call_service(
+            form, services.share_requests_open_from_hit,
+            requester=request.user, hit_id=data["hit_id"], scope=data["scope"],
+            justification=data["justification"], expires_at=data["expires_at"],
+        )
+        if status == 200:
+            messages.success(request, _("Request sent to %(country)s: %(count)s case(s). "
+                                        "Its liaisons decide.") % {
+                "country": opened[0].case.owner_country_id if opened else "",
+                "count": len(opened)})
+            return redirect("web:requests")
+    return render(request, "web/ask.html", {"form": form, "problem": problem,
+                                            "prefix": prefix}, status=status)
+
+
+@member_page
+def requests_page(request):
+    """The requests the member's country opened or received, newest first, paged; the case
+    of a request stays unnamed where the selector withholds it (a hit not yet approved)."""
+    page = selectors.share_request_list(request.user, params=request.GET)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "web/requests.html", {
+        "page": page, "query": query.urlencode(),
+        "rows": [(row, not row.withheld, row.case.owner_country_id == request.user.country_id)
+                 for row in page],
+    })
+
+
+@member_page
+def case_offer(request, case_id):
+    """POST from the case page: the owner offers the case to a partner country."""
+    case = case_selectors.case_for_edit(request.user, case_id)
+    form = OfferForm(request.POST or None, countries=partner_countries(case))
+    problem, status = "", 400
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        _opened, problem, status = call_service(
+            form, services.share_request_open,
+            requester=request.user, case=case,
+            recipient_country=Country.objects.get(code=data["recipient_country"]),
+            scope=data["scope"], justification=data["justification"],
+            expires_at=data["expires_at"],
+        )
+        if status == 200:
+            messages.success(request, _("Offer to %(country)s sent to your liaisons.") % {
+                "country": data["recipient_country"]})
+            return redirect("web:case_detail", case_id=case.pk)
+    return render(request, "web/offer.html", {"form": form, "case": case,
+                                              "problem": problem}, status=status)

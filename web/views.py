@@ -1,0 +1,77 @@
+"""The frame: where a member lands after signing in, and the navigation their roles open.
+
+Every page view is wrapped in `member_page`: signed in, past the TOTP step, answers never
+cached. Who may see what is the selectors' answer; views only call them.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from cases import selectors
+from core.errors import Conflict
+from workinggroup.signin.account import verified_member_required
+
+
+def member_page(view):
+    """A page for signed-in, MFA-verified members (the sign-in steps otherwise)."""
+    return functools.wraps(view)(verified_member_required(view))
+
+
+def call_service(form, service, **arguments):
+    """(result, problem, status): the service's result, or its refusal for the page.
+
+    A ValidationError goes beside the form's fields (status 400); a state conflict is a
+    message on the page (409); anything else is raised on to the error pages.
+    """
+    from web.forms import add_service_errors
+
+    try:
+        return service(**arguments), "", 200
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return None, "", 400
+    except Conflict as error:
+        return None, str(error.message), 409
+
+
+def _reads_cases(user) -> bool:
+    return selectors.reads_cases(user)
+
+
+def navigation(user) -> list[tuple[str, str]]:
+    """(url, label) of the sections the member's roles open, in the order shown."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    entries = []
+    if _reads_cases(user):
+        entries.append((reverse("web:case_list"), _("Cases")))
+    if user.is_investigator:
+        entries.append((reverse("web:lookup"), _("Lookup")))
+    if _reads_cases(user):
+        entries.append((reverse("web:requests"), _("Requests")))
+    return entries
+
+
+def frame(request) -> dict:
+    """Context processor: the navigation entries of the signed-in member."""
+    user = getattr(request, "user", None)
+    verified = getattr(user, "is_verified", None)
+    if user is None or not user.is_authenticated or verified is None or not verified():
+        return {"navigation": []}
+    current = request.path
+    return {"navigation": [(url, label, current.startswith(url))
+                           for url, label in navigation(user)]}
+
+
+@member_page
+def start(request):
+    """The member's main page: an investigator's country's cases; others their account."""
+    if request.user.is_investigator:
+        return redirect("web:case_list")
+    return redirect("signin:account")
