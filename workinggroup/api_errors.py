@@ -151,7 +151,7 @@ class ErrorAnswersMiddleware:
             try:
                 detail = HTTPStatus(status).phrase
             except ValueError:
-                detail = _("Error")
+                detail = _("The request was refused.")
         answer = json_error(status, detail)
         for name in KEPT_HEADERS:
             if response.has_header(name):
