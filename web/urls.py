@@ -6,7 +6,7 @@ malformed one is just another unseen id) is the gate's answer, not the URL resol
 
 from django.urls import path
 
-from web import case_views, evidence_views, sharing_views, views
+from web import case_views, evidence_views, liaison_views, sharing_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -26,4 +26,10 @@ urlpatterns = [
     path("lookup/", sharing_views.lookup_page, name="lookup"),
     path("lookup/ask/", sharing_views.ask_for_access, name="ask"),
     path("requests/", sharing_views.requests_page, name="requests"),
+    path("liaison/", liaison_views.inbox, name="liaison_inbox"),
+    path("liaison/requests/<str:request_id>/decide/", liaison_views.decide,
+         name="liaison_decide"),
+    path("liaison/grants/", liaison_views.grants, name="liaison_grants"),
+    path("liaison/grants/<str:request_id>/revoke/", liaison_views.revoke,
+         name="liaison_revoke"),
 ]

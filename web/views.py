@@ -55,6 +55,9 @@ def navigation(user) -> list[tuple[str, str]]:
         entries.append((reverse("web:lookup"), _("Lookup")))
     if _reads_cases(user):
         entries.append((reverse("web:requests"), _("Requests")))
+    if user.is_liaison and user.country_id:
+        entries.append((reverse("web:liaison_inbox"), _("Inbox")))
+        entries.append((reverse("web:liaison_grants"), _("Grants")))
     return entries
 
 
@@ -71,7 +74,10 @@ def frame(request) -> dict:
 
 @member_page
 def start(request):
-    """The member's main page: an investigator's country's cases; others their account."""
+    """The member's main page: an investigator's country's cases, a liaison's inbox; others
+    their account. A member who is both lands on the cases (their own work first)."""
     if request.user.is_investigator:
         return redirect("web:case_list")
+    if request.user.is_liaison and request.user.country_id:
+        return redirect("web:liaison_inbox")
     return redirect("signin:account")
