@@ -1,4 +1,5 @@
-"""Liaison pages: the decision inbox (approve or deny with a note) and the grants (revoke).
+"""Liaison pages: the decision inbox (approve or deny with a note), the grants (revoke) and
+partners' lookup hits on the country's cases.
 
 The inbox and the grants are `sharing.selectors.liaison_inbox` / `liaison_grants`, always
 of the member's own country; a decision or a revocation is the sharing service's, and its
@@ -14,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sharing import selectors, services
+from sharing import lookup, selectors, services
 from web.views import call_service, member_page
 
 
@@ -106,3 +107,12 @@ def revoke(request, request_id):
         "country": share_request.recipient_country_id,
         "reference": share_request.case.reference})
     return redirect("web:liaison_grants")
+
+
+@member_page
+def hits(request):
+    """Partners' lookups that matched the country's cases: who asked, when, which case,
+    whether a request followed (`sharing.lookup.hits_on_country_cases`, liaisons only)."""
+    return render(request, "web/liaison/hits.html", {
+        "hits": lookup.hits_on_country_cases(request.user),
+    })

@@ -29,6 +29,7 @@ urlpatterns = [
     path("liaison/", liaison_views.inbox, name="liaison_inbox"),
     path("liaison/requests/<str:request_id>/decide/", liaison_views.decide,
          name="liaison_decide"),
+    path("liaison/hits/", liaison_views.hits, name="liaison_hits"),
     path("liaison/grants/", liaison_views.grants, name="liaison_grants"),
     path("liaison/grants/<str:request_id>/revoke/", liaison_views.revoke,
          name="liaison_revoke"),

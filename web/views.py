@@ -58,6 +58,7 @@ def navigation(user) -> list[tuple[str, str]]:
     if user.is_liaison and user.country_id:
         entries.append((reverse("web:liaison_inbox"), _("Inbox")))
         entries.append((reverse("web:liaison_grants"), _("Grants")))
+        entries.append((reverse("web:liaison_hits"), _("Hits on our cases")))
     return entries
 
 

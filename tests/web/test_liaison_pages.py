@@ -168,3 +168,31 @@ def test_a_liaison_lands_on_the_inbox_and_sees_its_entries(web, us_liaison):
     assert client.get("/")["Location"] == "/liaison/"
     html = client.get("/liaison/").content.decode()
     assert 'href="/liaison/grants/"' in html and 'aria-current="page">Inbox' in html
+
+
+def test_hits_on_our_cases_say_who_asked_which_case_and_whether_a_request_followed(
+    web, us_investigator, us_liaison, mx_investigator, gt_liaison, us_auditor, us_case
+):
+    from cases import services as case_services
+    from sharing import lookup
+
+    case_services.subject_add(
+        case=us_case, actor=us_investigator, full_name="Hector Ruiz", role="transporter",
+        identifiers=[{"identifier_type": "passport", "value": "G7654321"}])
+    found = lookup.lookup_identifier(user=mx_investigator, identifier_type="passport",
+                                     value="G7654321")
+    hit_id = found["hits"][0]["hit_id"]
+    client = web(us_liaison)
+    row = client.get("/liaison/hits/").content.decode().split(f'id="hit-{hit_id}"', 1)[1]
+    row = row.split("</tr>", 1)[0]
+    assert "mx.investigator (MX)" in row and us_case.reference in row
+    assert f'href="/cases/{us_case.pk}/#offer-title"' in row and "Not yet" in row
+
+    sharing.share_requests_open_from_hit(
+        requester=mx_investigator, hit_id=hit_id, scope="summary", justification="ours",
+        expires_at=expiry())
+    row = client.get("/liaison/hits/").content.decode().split(f'id="hit-{hit_id}"', 1)[1]
+    assert "Yes, on" in row.split("</tr>", 1)[0]
+    assert f'id="hit-{hit_id}"' not in web(gt_liaison).get("/liaison/hits/").content.decode()
+    for member in (us_investigator, us_auditor):
+        assert web(member).get("/liaison/hits/").status_code == 403

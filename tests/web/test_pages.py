@@ -50,8 +50,8 @@ def test_an_investigator_lands_on_the_cases_a_liaison_on_the_inbox_others_on_the
 def test_navigation_follows_the_roles(web, us_investigator, us_liaison, us_auditor):
     assert nav(web(us_investigator).get("/account/").content.decode())[:3] == [
         "/cases/", "/lookup/", "/requests/"]
-    assert nav(web(us_liaison).get("/account/").content.decode())[:4] == [
-        "/cases/", "/requests/", "/liaison/", "/liaison/grants/"]
+    assert nav(web(us_liaison).get("/account/").content.decode())[:5] == [
+        "/cases/", "/requests/", "/liaison/", "/liaison/grants/", "/liaison/hits/"]
     assert nav(web(us_auditor).get("/account/").content.decode()) == ["/account/"]
 
 
