@@ -196,3 +196,10 @@ def test_hits_on_our_cases_say_who_asked_which_case_and_whether_a_request_follow
     assert f'id="hit-{hit_id}"' not in web(gt_liaison).get("/liaison/hits/").content.decode()
     for member in (us_investigator, us_auditor):
         assert web(member).get("/liaison/hits/").status_code == 403
+
+
+def test_only_the_longest_matching_navigation_entry_is_current(web, us_liaison):
+    html = web(us_liaison).get("/liaison/grants/").content.decode()
+    nav = html.split('<nav class="site-nav"', 1)[1].split("</nav>", 1)[0]
+    assert nav.count('aria-current="page"') == 1
+    assert 'href="/liaison/grants/" aria-current="page"' in nav
