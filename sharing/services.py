@@ -24,7 +24,7 @@ from cases.models import Case, Subject
 from cases.selectors import visible_cases
 from core.errors import Conflict
 from core.roles import holds_role_permission
-from sharing import notifications, selectors
+from sharing import centre, notifications, selectors
 from sharing.models import SUBJECT_SCOPES, ShareOrigin, ShareRequest, ShareStatus
 
 log = logging.getLogger(__name__)
@@ -221,6 +221,7 @@ def _open(*, requester, case, recipient_country, scope, justification, expires_a
             recipient_country=recipient_country.pk, scope=scope, origin=origin,
             expires_at=expires_at, named_subjects=sorted(str(s.pk) for s in subjects),
         )
+        centre.record_share_step(centre.OPENED, share_request, requester)
         _notify_on_commit(notifications.OPENED, share_request)
     return share_request
 
@@ -267,6 +268,8 @@ def _decide(*, action, share_request, liaison, note, approve: bool) -> ShareRequ
                 recipient_country=share_request.recipient_country_id,
                 scope=share_request.scope, expires_at=share_request.expires_at, **details,
             )
+            centre.record_share_step(centre.APPROVED if approve else centre.DENIED,
+                                     share_request, liaison)
             _notify_on_commit(notifications.APPROVED if approve else notifications.DENIED,
                               share_request)
     except (PermissionDenied, ShareStateConflict) as exc:
@@ -316,6 +319,7 @@ def share_request_revoke(*, share_request, liaison, note="") -> ShareRequest:
                 recipient_country=share_request.recipient_country_id,
                 scope=share_request.scope, grants=grants,
             )
+            centre.record_share_step(centre.REVOKED, share_request, liaison)
             _notify_on_commit(notifications.REVOKED, share_request)
     except (PermissionDenied, ShareStateConflict) as exc:
         _record_refusal("share.revoke", liaison, share_request, exc)

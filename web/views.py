@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import selectors
 from core.errors import Conflict
+from sharing import centre
 from workinggroup.signin.account import verified_member_required
 
 
@@ -59,6 +60,11 @@ def navigation(user) -> list[tuple[str, str]]:
         entries.append((reverse("web:liaison_inbox"), _("Inbox")))
         entries.append((reverse("web:liaison_grants"), _("Grants")))
         entries.append((reverse("web:liaison_hits"), _("Hits on our cases")))
+    if user.country_id and (user.is_investigator or user.is_liaison):
+        unread = centre.unread_count(user)
+        label = _("Notifications (%(count)s unread)") % {"count": unread} if unread else _(
+            "Notifications")
+        entries.append((reverse("web:notifications"), label))
     return entries
 
 

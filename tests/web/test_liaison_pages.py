@@ -188,6 +188,13 @@ def test_hits_on_our_cases_say_who_asked_which_case_and_whether_a_request_follow
     assert "mx.investigator (MX)" in row and us_case.reference in row
     assert f'href="/cases/{us_case.pk}/#offer-title"' in row and "Not yet" in row
 
+    from sharing.models import Notification
+    from sharing.notifications import notify_lookup_hits
+
+    assert notify_lookup_hits() == 1
+    assert list(Notification.objects.filter(hit_id=hit_id).values_list(
+        "member__username", "kind")) == [("us.liaison", "hit")]
+    assert f'href="/liaison/hits/#hit-{hit_id}"' in client.get("/notifications/").content.decode()
     sharing.share_requests_open_from_hit(
         requester=mx_investigator, hit_id=hit_id, scope="summary", justification="ours",
         expires_at=expiry())
