@@ -8,11 +8,13 @@ hits get theirs in the sweep that mails the owner's liaisons. Reading them is a 
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 from django.utils import timezone
 
 import audit
-from sharing.models import Notification, NotificationKind, ShareRequest
+from sharing.models import Notification, NotificationKind, ShareRequest, ShareStatus
 from workinggroup.models import Role, User
 
 OPENED, APPROVED, DENIED, REVOKED = "opened", "approved", "denied", "revoked"
@@ -54,6 +56,33 @@ def record_hit(hit) -> list[Notification]:
         Notification(member=p, kind=NotificationKind.HIT, hit=hit)
         for p in _liaisons(hit.owner_country_id)
     )
+
+
+EXPIRY_WARNING = dt.timedelta(days=7)
+
+
+def notify_expiring(*, at=None) -> int:
+    """Tell the recipient side of every approved share ending within 7 days (the member who
+    asked, when of the recipient country, and the recipient country's liaisons), once per
+    share: a share already warned of is skipped, so the sweep can run any number of times."""
+    at = at or timezone.now()
+    due = (ShareRequest.objects.filter(status=ShareStatus.APPROVED, expires_at__gt=at,
+                                       expires_at__lte=at + EXPIRY_WARNING)
+           .exclude(pk__in=Notification.objects.filter(kind=NotificationKind.EXPIRING)
+                    .values("share_request_id"))
+           .select_related("requested_by"))
+    made = 0
+    for share_request in due:
+        with transaction.atomic():
+            people = {p.pk: p for p in _liaisons(share_request.recipient_country_id)}
+            asker = share_request.requested_by
+            if asker.is_active and asker.country_id == share_request.recipient_country_id:
+                people[asker.pk] = asker
+            made += len(Notification.objects.bulk_create(
+                Notification(member=p, kind=NotificationKind.EXPIRING,
+                             share_request=share_request)
+                for p in people.values()))
+    return made
 
 
 def notifications_for(user, *, limit: int = 50) -> list[Notification]:

@@ -270,6 +270,7 @@ class NotificationKind(models.TextChoices):
     TO_DECIDE = "to_decide", _("A request to decide")
     DECIDED = "decided", _("A decision on your request")
     REVOKED = "revoked", _("A share your country held was revoked")
+    EXPIRING = "expiring", _("A share your country holds ends within 7 days")
     HIT = "hit", _("A partner's lookup matched your cases")
 
 

@@ -79,3 +79,27 @@ def test_the_member_who_took_the_step_is_not_notified_of_it(
     assert sorted(Notification.objects.values_list("member__username", "kind")) == [
         ("mx.investigator", "decided"), ("us.liaison", "to_decide")]
     assert centre.unread_count(us_liaison) == 1
+
+
+def test_a_share_ending_within_7_days_is_told_to_the_recipient_side_once(
+    web, us_liaison, mx_liaison, mx_investigator, gt_liaison, us_case
+):
+    share = sharing.share_request_open(
+        requester=mx_investigator, case=us_case, recipient_country=mx_investigator.country,
+        scope="summary", justification="x", from_hit=True,
+        expires_at=timezone.now() + dt.timedelta(days=10))
+    sharing.share_request_approve(share_request=share, liaison=us_liaison)
+    assert centre.notify_expiring() == 0  # ten days left: not yet
+    in_four_days = timezone.now() + dt.timedelta(days=3)
+    assert centre.notify_expiring(at=in_four_days) == 2
+    assert centre.notify_expiring(at=in_four_days) == 0  # once per share
+    assert sorted(Notification.objects.filter(kind="expiring").values_list(
+        "member__username", flat=True)) == ["mx.investigator", "mx.liaison"]
+    html = web(mx_investigator).get("/notifications/").content.decode()
+    assert "A share your country holds ends within 7 days" in html
+    assert f'href="/requests/#request-{share.pk}"' in html
+
+
+def test_the_expiry_warning_is_on_the_beat_schedule(settings):
+    assert settings.CELERY_BEAT_SCHEDULE["sharing-notify-expiring"]["task"] == (
+        "sharing.notify_expiring")
