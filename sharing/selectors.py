@@ -258,3 +258,19 @@ def liaison_grants(user, *, history: bool = False, at=None) -> dict:
                  filters={"view": "grants-history" if history else "grants"},
                  count=len(result["given"]) + len(result["received"]))
     return result
+
+
+def can_offer(user, case) -> bool:
+    """Who offers a case to a partner: members of its owner country whose role opens share
+    requests (investigators and liaisons)."""
+    return bool(getattr(user, "country_id", None)) and user.country_id == case.owner_country_id \
+        and holds_role_permission(user, "sharing.add_sharerequest")
+
+
+def case_for_offer(user, case_id):
+    """The gate of the offer form: 404 unseen, 403 for those who see it but do not offer."""
+    case = get_case_for(user, case_id)
+    if not can_offer(user, case):
+        raise PermissionDenied(_("only the owner country's investigators and liaisons offer "
+                                 "this case"))
+    return case

@@ -210,3 +210,25 @@ def test_only_the_longest_matching_navigation_entry_is_current(web, us_liaison):
     nav = html.split('<nav class="site-nav"', 1)[1].split("</nav>", 1)[0]
     assert nav.count('aria-current="page"') == 1
     assert 'href="/liaison/grants/" aria-current="page"' in nav
+
+
+def test_a_liaison_offers_from_the_case_page_and_cannot_decide_that_offer(
+    web, us_liaison, make_member, mx_liaison, us_case
+):
+    client = web(us_liaison)
+    assert f'action="/cases/{us_case.pk}/offer/"' in client.get(
+        f"/cases/{us_case.pk}/").content.decode()
+    day = (timezone.now() + dt.timedelta(days=20)).date().isoformat()
+    response = client.post(f"/cases/{us_case.pk}/offer/", {
+        "recipient_country": "MX", "scope": "summary", "justification": "Joint operation",
+        "expires_at": day})
+    assert response.status_code == 302
+    offer = ShareRequest.objects.get(case=us_case)
+    assert offer.requested_by == us_liaison
+    assert client.post(f"/liaison/requests/{offer.pk}/decide/",
+                       {"decision": "approve"}).status_code == 403
+    # A liaison of the recipient country does not offer the owner's case.
+    assert web(mx_liaison).post(f"/cases/{us_case.pk}/offer/", {}).status_code == 404
+    other = web(make_member("US", "liaison", username="us.liaison.2"))
+    assert other.post(f"/liaison/requests/{offer.pk}/decide/",
+                      {"decision": "approve"}).status_code == 302
