@@ -50,6 +50,7 @@ ACTIONS = {
     "share.revoke": "revoked a share",
     "share.expire": "a share expired",
     "share.list": "listed share requests or a case's shares",
+    "notification.read": "marked their notifications read",
     # Hit/no-hit lookup
     "lookup.search": "searched partners' holdings for an identifier",
     "lookup.rate_limited": "a lookup was refused by the rate limit",

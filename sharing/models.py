@@ -262,3 +262,35 @@ class LookupHit(models.Model):
         """Only the member who asked, once, before it expires."""
         at = at or timezone.now()
         return self.requested_by_id == user.pk and self.used_at is None and self.expires_at > at
+
+
+class NotificationKind(models.TextChoices):
+    """What a notification in the member's centre is about."""
+
+    TO_DECIDE = "to_decide", _("A request to decide")
+    DECIDED = "decided", _("A decision on your request")
+    REVOKED = "revoked", _("A share your country held was revoked")
+    EXPIRING = "expiring", _("A share your country holds ends within 7 days")
+    HIT = "hit", _("A partner's lookup matched your cases")
+
+
+class Notification(models.Model):
+    """One line in a member's notification centre; it names a request or a hit, never case
+    content (the pages show that, through their gates). Read when `read_at` is set."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                               related_name="+")
+    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
+    share_request = models.ForeignKey(ShareRequest, on_delete=models.CASCADE, null=True,
+                                      blank=True, related_name="+")
+    hit = models.ForeignKey(LookupHit, on_delete=models.CASCADE, null=True, blank=True,
+                            related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["member", "read_at", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.kind} for {self.member_id}"

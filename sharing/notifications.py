@@ -73,8 +73,14 @@ def _recipients(event: str, share_request: ShareRequest) -> list[User]:
     return out
 
 
-def _link(share_request: ShareRequest) -> str:
-    return f"{settings.SITE_URL.rstrip('/')}/requests/#request-{share_request.pk}"
+def _link(share_request: ShareRequest, event: str = "", person: User | None = None) -> str:
+    """The page a mail links to: the inbox for a liaison who decides a new request, the
+    requests page otherwise (the notification centre lists it too)."""
+    site = settings.SITE_URL.rstrip("/")
+    if (event == OPENED and person is not None and person.is_liaison
+            and person.country_id == share_request.case.owner_country_id):
+        return f"{site}/liaison/#request-{share_request.pk}"
+    return f"{site}/requests/#request-{share_request.pk}"
 
 
 def _what(share_request: ShareRequest, person: User) -> str:
@@ -116,7 +122,7 @@ def message_for(event: str, share_request: ShareRequest, person: User) -> EmailM
     body = "\n\n".join(
         [
             _LINES[event].format(**fields),
-            f"Details (sign in first): {_link(share_request)}",
+            f"Details (sign in first): {_link(share_request, event, person)}",
             "This message carries no case content by design.",
         ]
     )
@@ -151,6 +157,7 @@ def notify_lookup_hits(batch_size: int = NOTIFY_BATCH) -> int:
     lock, not row locks: a member claiming a hit never waits on the mail server); a hit
     whose mail failed stays unnotified and is retried by the next sweep.
     """
+    from sharing import centre
     from sharing.lookup import matched_case_references
     from sharing.models import LookupHit
 
@@ -171,6 +178,7 @@ def notify_lookup_hits(batch_size: int = NOTIFY_BATCH) -> int:
             if country not in liaisons:
                 liaisons[country] = list(_liaisons(country).values_list("email", flat=True))
             if _mail_hit(hit, matched_case_references(hit), liaisons[country]):
+                centre.record_hit(hit)
                 hit.notified_at = timezone.now()
                 done.append(hit)
         LookupHit.objects.bulk_update(done, ["notified_at"])
@@ -185,7 +193,7 @@ def _mail_hit(hit, references: list[str], recipients: list[str]) -> bool:
     body = (
         f"A lookup by {asker.username} ({asker.country_id}) matched an identifier in "
         f"{len(references)} of your country's cases: {', '.join(references)}.\n\n"
-        f"You may offer a share: {settings.SITE_URL}/requests/\n"
+        f"You may offer a share: {settings.SITE_URL.rstrip('/')}/liaison/hits/\n"
     )
     message = EmailMessage("[Working Group Exchange] Partner lookup matched your cases", body,
                            settings.DEFAULT_FROM_EMAIL, recipients)

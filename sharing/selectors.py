@@ -22,6 +22,7 @@ import audit
 from cases.listing import CountryCodeFilter
 from cases.paging import Page, paginate, refuse_unknown_parameters
 from cases.selectors import get_case_for, is_owner, require_case_reader
+from core.roles import holds_role_permission
 from sharing.models import (
     SUBJECT_SCOPES,
     WAS_APPROVED,
@@ -204,3 +205,72 @@ def active_named_subjects(case, country, at) -> dict:
     for subject_id, expires_at in rows:
         named[subject_id] = max(named.get(subject_id, expires_at), expires_at)
     return named
+
+
+def require_liaison(user) -> None:
+    """The liaison pages are for liaisons of a country (403 otherwise): a member only ever
+    sees their own country's inbox and grants, so no URL names another country."""
+    if not getattr(user, "country_id", None) or not holds_role_permission(
+        user, "sharing.decide_sharerequest"
+    ):
+        raise PermissionDenied(_("only liaisons see the decision inbox and the grants"))
+
+
+def _full(queryset):
+    return queryset.select_related(
+        "case", "recipient_country", "requested_by", "decided_by", "revoked_by"
+    ).prefetch_related("named_subjects")
+
+
+def liaison_inbox(user) -> list[ShareRequest]:
+    """The pending requests for the liaison's country's cases, oldest first (the longest
+    waiting on top); recorded as `share.list`."""
+    require_liaison(user)
+    rows = list(_full(ShareRequest.objects.filter(
+        case__owner_country=user.country_id, status=ShareStatus.PENDING,
+    )).order_by("created_at", "pk"))
+    _withhold(rows, user)
+    audit.record("share.list", user, target=("sharing.sharerequest", ""),
+                 filters={"view": "inbox"}, count=len(rows))
+    return rows
+
+
+def liaison_grants(user, *, history: bool = False, at=None) -> dict:
+    """The liaison's country's shares: {"given": the active shares of its cases, soonest
+    expiry first (or, with history, its expired and revoked ones, latest first),
+    "received": the active shares partners gave it}; recorded as `share.list`."""
+    require_liaison(user)
+    at = at or timezone.now()
+    ours = ShareRequest.objects.filter(case__owner_country=user.country_id)
+    if history:
+        given = _full(ours.filter(
+            Q(status__in=(ShareStatus.EXPIRED, ShareStatus.REVOKED))
+            | Q(status=ShareStatus.APPROVED, expires_at__lte=at)
+        )).order_by("-expires_at", "pk")
+    else:
+        given = _full(ours.filter(status=ShareStatus.APPROVED, expires_at__gt=at)).order_by(
+            "expires_at", "pk")
+    received = _full(ShareRequest.objects.filter(
+        recipient_country=user.country_id, status=ShareStatus.APPROVED, expires_at__gt=at,
+    )).order_by("expires_at", "pk")
+    result = {"given": _withhold(list(given), user), "received": _withhold(list(received), user)}
+    audit.record("share.list", user, target=("sharing.sharerequest", ""),
+                 filters={"view": "grants-history" if history else "grants"},
+                 count=len(result["given"]) + len(result["received"]))
+    return result
+
+
+def can_offer(user, case) -> bool:
+    """Who offers a case to a partner: members of its owner country whose role opens share
+    requests (investigators and liaisons)."""
+    return bool(getattr(user, "country_id", None)) and user.country_id == case.owner_country_id \
+        and holds_role_permission(user, "sharing.add_sharerequest")
+
+
+def case_for_offer(user, case_id):
+    """The gate of the offer form: 404 unseen, 403 for those who see it but do not offer."""
+    case = get_case_for(user, case_id)
+    if not can_offer(user, case):
+        raise PermissionDenied(_("only the owner country's investigators and liaisons offer "
+                                 "this case"))
+    return case

@@ -24,7 +24,7 @@ from cases.models import Case, Subject
 from cases.selectors import visible_cases
 from core.errors import Conflict
 from core.roles import holds_role_permission
-from sharing import notifications, selectors
+from sharing import centre, notifications, selectors
 from sharing.models import SUBJECT_SCOPES, ShareOrigin, ShareRequest, ShareStatus
 
 log = logging.getLogger(__name__)
@@ -138,6 +138,7 @@ def share_requests_open_from_hit(*, requester, hit_id, scope, justification, exp
     from sharing.lookup import lookup_hit_claim
 
     require_share_requester(requester)
+    require_partner_asker(requester)
     with transaction.atomic():
         hit = lookup_hit_claim(user=requester, hit_id=hit_id)
         return [
@@ -150,18 +151,28 @@ def share_requests_open_from_hit(*, requester, hit_id, scope, justification, exp
 
 
 def require_share_requester(requester) -> None:
-    """Investigators of a country open share requests; anyone else gets 403 (before any case
-    or hit is looked at, so the answer says nothing about either)."""
+    """Investigators and liaisons of a country open share requests; anyone else gets 403
+    (before any case or hit is looked at, so the answer says nothing about either)."""
     if not requester.country_id or not holds_role_permission(
         requester, "sharing.add_sharerequest"
     ):
-        raise PermissionDenied(_("only investigators open share requests"))
+        raise PermissionDenied(_("only investigators and liaisons open share requests"))
+
+
+def require_partner_asker(requester) -> None:
+    """Asking for a partner's case is the investigators'; liaisons only offer their own
+    country's cases (same answer whether or not the case exists, so it says nothing)."""
+    if not requester.is_investigator:
+        raise PermissionDenied(_("only investigators ask for a partner's case; liaisons offer "
+                                 "their own country's cases"))
 
 
 def _open(*, requester, case, recipient_country, scope, justification, expires_at,
           named_subjects, from_hit) -> ShareRequest:
     require_share_requester(requester)
     is_owner = requester.country_id == case.owner_country_id
+    if not is_owner:
+        require_partner_asker(requester)
     if not is_owner and not from_hit and not visible_cases(requester).filter(pk=case.pk).exists():
         raise Http404()
     if recipient_country is None:
@@ -221,6 +232,7 @@ def _open(*, requester, case, recipient_country, scope, justification, expires_a
             recipient_country=recipient_country.pk, scope=scope, origin=origin,
             expires_at=expires_at, named_subjects=sorted(str(s.pk) for s in subjects),
         )
+        centre.record_share_step(centre.OPENED, share_request, requester)
         _notify_on_commit(notifications.OPENED, share_request)
     return share_request
 
@@ -267,6 +279,8 @@ def _decide(*, action, share_request, liaison, note, approve: bool) -> ShareRequ
                 recipient_country=share_request.recipient_country_id,
                 scope=share_request.scope, expires_at=share_request.expires_at, **details,
             )
+            centre.record_share_step(centre.APPROVED if approve else centre.DENIED,
+                                     share_request, liaison)
             _notify_on_commit(notifications.APPROVED if approve else notifications.DENIED,
                               share_request)
     except (PermissionDenied, ShareStateConflict) as exc:
@@ -316,6 +330,7 @@ def share_request_revoke(*, share_request, liaison, note="") -> ShareRequest:
                 recipient_country=share_request.recipient_country_id,
                 scope=share_request.scope, grants=grants,
             )
+            centre.record_share_step(centre.REVOKED, share_request, liaison)
             _notify_on_commit(notifications.REVOKED, share_request)
     except (PermissionDenied, ShareStateConflict) as exc:
         _record_refusal("share.revoke", liaison, share_request, exc)

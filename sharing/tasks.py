@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from audit import context
-from sharing import notifications, services
+from sharing import centre, notifications, services
 
 
 @shared_task(name="sharing.expire_due", ignore_result=True)
@@ -26,3 +26,10 @@ def notify_lookup_hits():
     """Beat: tell owner liaisons of partners' hits not yet notified (safe to run twice)."""
     with context.system_actor("task sharing.notify_lookup_hits"):
         return notifications.notify_lookup_hits()
+
+
+@shared_task(name="sharing.notify_expiring", ignore_result=True)
+def notify_expiring():
+    """Beat: tell recipients of shares ending within 7 days, once each (safe to run twice)."""
+    with context.system_actor("task sharing.notify_expiring"):
+        return centre.notify_expiring()

@@ -68,7 +68,7 @@ def case_detail(request, case_id):
     can_edit = permissions.can_edit_case(user, case)
     if case.access == "owner":
         shares = share_selectors.share_request_list(user, params={"case": str(case.pk)})
-        if can_edit:
+        if share_selectors.can_offer(user, case):
             offer_form = OfferForm(countries=partner_countries(case))
     return render(request, "web/case_detail.html", {
         "case": case, "access": case.access, "subjects": subjects, "evidence": evidence,

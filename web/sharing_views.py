@@ -13,7 +13,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from cases import selectors as case_selectors
 from core.errors import RateLimited, Unavailable
 from sharing import lookup, selectors, services
 from web.forms import AskForm, LookupForm, OfferForm, add_service_errors
@@ -98,7 +97,7 @@ def requests_page(request):
 @member_page
 def case_offer(request, case_id):
     """POST from the case page: the owner offers the case to a partner country."""
-    case = case_selectors.case_for_edit(request.user, case_id)
+    case = selectors.case_for_offer(request.user, case_id)
     form = OfferForm(request.POST or None, countries=partner_countries(case))
     problem, status = "", 400
     if request.method == "POST" and form.is_valid():

@@ -6,7 +6,14 @@ malformed one is just another unseen id) is the gate's answer, not the URL resol
 
 from django.urls import include, path
 
-from web import case_views, evidence_views, sharing_views, views
+from web import (
+    case_views,
+    evidence_views,
+    liaison_views,
+    notification_views,
+    sharing_views,
+    views,
+)
 
 app_name = "web"
 urlpatterns = [
@@ -26,6 +33,14 @@ urlpatterns = [
     path("lookup/", sharing_views.lookup_page, name="lookup"),
     path("lookup/ask/", sharing_views.ask_for_access, name="ask"),
     path("requests/", sharing_views.requests_page, name="requests"),
+    path("notifications/", notification_views.notification_centre, name="notifications"),
+    path("liaison/", liaison_views.inbox, name="liaison_inbox"),
+    path("liaison/requests/<str:request_id>/decide/", liaison_views.decide,
+         name="liaison_decide"),
+    path("liaison/hits/", liaison_views.hits, name="liaison_hits"),
+    path("liaison/grants/", liaison_views.grants, name="liaison_grants"),
+    path("liaison/grants/<str:request_id>/revoke/", liaison_views.revoke,
+         name="liaison_revoke"),
     path("", include("web.plans_urls")),
     path("", include("web.dashboard_urls")),
 ]

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import selectors
 from core.errors import Conflict
+from sharing import centre
 from workinggroup.signin.account import verified_member_required
 
 
@@ -55,7 +56,17 @@ def navigation(user) -> list[tuple[str, str]]:
         entries.append((reverse("web:lookup"), _("Lookup")))
     if _reads_cases(user):
         entries.append((reverse("web:requests"), _("Requests")))
+    if user.is_liaison and user.country_id:
+        entries.append((reverse("web:liaison_inbox"), _("Inbox")))
+        entries.append((reverse("web:liaison_grants"), _("Grants")))
+        entries.append((reverse("web:liaison_hits"), _("Hits on our cases")))
+    if _reads_cases(user):
         entries.append((reverse("web:plan_list"), _("Joint operations")))
+    if user.country_id and (user.is_investigator or user.is_liaison):
+        unread = centre.unread_count(user)
+        label = _("Notifications (%(count)s unread)") % {"count": unread} if unread else _(
+            "Notifications")
+        entries.append((reverse("web:notifications"), label))
     return entries
 
 
@@ -65,14 +76,20 @@ def frame(request) -> dict:
     verified = getattr(user, "is_verified", None)
     if user is None or not user.is_authenticated or verified is None or not verified():
         return {"navigation": []}
-    current = request.path
-    return {"navigation": [(url, label, current.startswith(url))
-                           for url, label in navigation(user)]}
+    entries = navigation(user)
+    # The entry whose address is the longest prefix of this page's is the current one
+    # (/liaison/grants/ is Grants, not also the inbox at /liaison/).
+    matching = [url for url, _label in entries if request.path.startswith(url)]
+    current = max(matching, key=len, default=None)
+    return {"navigation": [(url, label, url == current) for url, label in entries]}
 
 
 @member_page
 def start(request):
-    """The member's main page: an investigator's country's cases; others their account."""
+    """The member's main page: an investigator's country's cases, a liaison's inbox; others
+    their account. A member who is both lands on the cases (their own work first)."""
     if request.user.is_investigator:
         return redirect("web:case_list")
+    if request.user.is_liaison and request.user.country_id:
+        return redirect("web:liaison_inbox")
     return redirect("signin:account")

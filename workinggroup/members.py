@@ -20,7 +20,10 @@ ADMINISTRATOR = "administrator"
 # is always asked with accept_global_perms=False.
 ROLE_PERMISSIONS = {
     Role.INVESTIGATOR: ["cases.add_case", "sharing.add_sharerequest", "sharing.view_sharerequest"],
-    Role.LIAISON: ["sharing.view_sharerequest", "sharing.decide_sharerequest"],
+    # Liaisons offer their country's cases as investigators do (issue 14); asking for a
+    # partner's case stays the investigators' (sharing.services._open).
+    Role.LIAISON: ["sharing.add_sharerequest", "sharing.view_sharerequest",
+                   "sharing.decide_sharerequest"],
     Role.AUDITOR: ["audit.view_auditentry"],
     Role.STATISTICS: ["dashboard.import_flows"],  # their country's flow figures, nothing else
     ADMINISTRATOR: [

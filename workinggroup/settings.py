@@ -379,6 +379,8 @@ CELERY_BEAT_SCHEDULE = {
     "sharing-expire-due": {"task": "sharing.expire_due", "schedule": 60.0},
     # Owner liaisons hear of partners' lookup hits: the unnotified hit rows are the outbox.
     "sharing-notify-lookup-hits": {"task": "sharing.notify_lookup_hits", "schedule": 10.0},
+    # Recipients hear, once per share, that it ends within 7 days (the notification centre).
+    "sharing-notify-expiring": {"task": "sharing.notify_expiring", "schedule": 3600.0},
     # Sign the head when entries arrived since the last checkpoint.
     "audit-checkpoint": {"task": "audit.checkpoint", "schedule": 300.0},
     # Verify the entries since the last verified checkpoint; logs an alert on a broken chain.

@@ -54,10 +54,13 @@ def test_an_offer_reaches_both_countries_liaisons_after_commit(
     assert addresses() == [
         "mx.liaison2@example.invalid", "mx.liaison@example.invalid", "us.liaison@example.invalid",
     ]
-    link = f"{SITE}/requests/#request-{response.data['id']}"  # the requests page, not the API
+    # Pages, never the API: the owner's liaisons to their inbox, the recipient's to requests.
+    request_id = response.data["id"]
+    links = {"us.liaison@example.invalid": f"{SITE}/liaison/#request-{request_id}"}
     for message in mail.outbox:
         assert len(message.to) == 1
         assert us_case.reference in message.subject
+        link = links.get(message.to[0], f"{SITE}/requests/#request-{request_id}")
         assert us_case.reference in message.body and link in message.body
     assert_no_case_content(us_case)
 

@@ -175,8 +175,8 @@ def test_partner_cannot_name_the_owner_as_recipient(api, body, shared, us_case, 
     assert response.data["detail"].startswith("recipient_country:")
 
 
-@pytest.mark.parametrize("persona", ["us_liaison", "us_auditor"])
-def test_only_investigators_open_requests(persona, request, api, body):
+@pytest.mark.parametrize("persona", ["us_auditor", "administrator"])
+def test_only_investigators_and_liaisons_open_requests(persona, request, api, body):
     member = request.getfixturevalue(persona)
     response = api(member).post(URL, body(), format="json")
     assert response.status_code == 403

@@ -38,19 +38,20 @@ def us_case(make_case):
     return make_case("US", title="Red Tapachula")
 
 
-def test_an_investigator_lands_on_the_cases_and_others_on_their_account(
+def test_an_investigator_lands_on_the_cases_a_liaison_on_the_inbox_others_on_their_account(
     web, us_investigator, us_liaison, us_auditor, administrator
 ):
     assert web(us_investigator).get("/")["Location"] == "/cases/"
-    for member in (us_liaison, us_auditor, administrator):
+    assert web(us_liaison).get("/")["Location"] == "/liaison/"
+    for member in (us_auditor, administrator):
         assert web(member).get("/")["Location"] == "/account/"
 
 
 def test_navigation_follows_the_roles(web, us_investigator, us_liaison, us_auditor):
     assert nav(web(us_investigator).get("/account/").content.decode())[:3] == [
         "/cases/", "/lookup/", "/requests/"]
-    assert nav(web(us_liaison).get("/account/").content.decode())[:2] == [
-        "/cases/", "/requests/"]
+    assert nav(web(us_liaison).get("/account/").content.decode())[:5] == [
+        "/cases/", "/requests/", "/liaison/", "/liaison/grants/", "/liaison/hits/"]
     assert nav(web(us_auditor).get("/account/").content.decode()) == [
         "/dashboard/", "/account/"]  # every member sees the dashboard
 
