@@ -14,9 +14,11 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from sharing.models import ShareOrigin, ShareRequest
+from sharing.models import ShareOrigin, ShareRequest, ShareScope
 from workinggroup.models import Role, User
 
 log = logging.getLogger(__name__)
@@ -86,47 +88,65 @@ def _link(share_request: ShareRequest, event: str = "", person: User | None = No
 def _what(share_request: ShareRequest, person: User) -> str:
     """How the case is named to this person: its reference, unless it is not theirs to know."""
     if share_request.discloses_case_to(person):
-        return f"case {share_request.case.reference}"
-    return "a case matched by your lookup"
+        return _("case %(reference)s") % {"reference": share_request.case.reference}
+    return _("a case matched by your lookup")
 
 
+# Marked for the catalogue here, translated when each mail is written in its reader's language.
 _SUBJECTS = {
-    OPENED: "Share request for {what}",
-    APPROVED: "Share approved: {what}",
-    DENIED: "Share request denied: {what}",
-    REVOKED: "Share revoked: {what}",
+    OPENED: gettext_noop("Share request for {what}"),
+    APPROVED: gettext_noop("Share approved: {what}"),
+    DENIED: gettext_noop("Share request denied: {what}"),
+    REVOKED: gettext_noop("Share revoked: {what}"),
 }
 
 _LINES = {
-    OPENED: "{requester_country} opened a share request ({origin}) for {what}: "
-    "scope {scope} for {recipient_country} until {expires_at}.",
-    APPROVED: "The share of {what} with {recipient_country} (scope {scope}) was approved; "
-    "it lasts until {expires_at}.",
-    DENIED: "The share request for {what} (scope {scope}, for {recipient_country}) was denied.",
-    REVOKED: "The share of {what} with {recipient_country} (scope {scope}) was revoked; "
-    "access ended at once.",
+    OPENED: gettext_noop(
+        "{requester_country} opened a share request ({origin}) for {what}: "
+        "scope {scope} for {recipient_country} until {expires_at}."
+    ),
+    APPROVED: gettext_noop(
+        "The share of {what} with {recipient_country} (scope {scope}) was approved; "
+        "it lasts until {expires_at}."
+    ),
+    DENIED: gettext_noop(
+        "The share request for {what} (scope {scope}, for {recipient_country}) was denied."
+    ),
+    REVOKED: gettext_noop(
+        "The share of {what} with {recipient_country} (scope {scope}) was revoked; "
+        "access ended at once."
+    ),
 }
 
 
+def _language(person) -> str:
+    """The language a mail to this member is written in: theirs, or the site's default."""
+    return getattr(person, "language", "") or settings.LANGUAGE_CODE
+
+
 def message_for(event: str, share_request: ShareRequest, person: User) -> EmailMessage:
-    """One person's mail: the step, the case reference (when theirs to know) and a link."""
-    what = _what(share_request, person)
-    fields = {
-        "what": what,
-        "requester_country": share_request.requested_by.country_id or "?",
-        "origin": ShareOrigin(share_request.origin).label.lower(),
-        "scope": share_request.scope,
-        "recipient_country": share_request.recipient_country_id,
-        "expires_at": share_request.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
-    }
-    body = "\n\n".join(
-        [
-            _LINES[event].format(**fields),
-            f"Details (sign in first): {_link(share_request, event, person)}",
-            "This message carries no case content by design.",
-        ]
-    )
-    subject = f"[Working Group Exchange] {_SUBJECTS[event].format(what=what)}"
+    """One person's mail, in their language: the step, the case reference (when theirs to
+    know) and a link."""
+    with translation.override(_language(person)):
+        what = _what(share_request, person)
+        fields = {
+            "what": what,
+            "requester_country": share_request.requested_by.country_id or "?",
+            "origin": str(ShareOrigin(share_request.origin).label).lower(),
+            "scope": str(ShareScope(share_request.scope).label),
+            "recipient_country": share_request.recipient_country_id,
+            "expires_at": share_request.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+        }
+        body = "\n\n".join(
+            [
+                _(_LINES[event]).format(**fields),
+                _("Details (sign in first): %(link)s")
+                % {"link": _link(share_request, event, person)},
+                _("This message carries no case content by design."),
+            ]
+        )
+        site = _("Working Group Exchange")
+        subject = f"[{site}] {_(_SUBJECTS[event]).format(what=what)}"
     return EmailMessage(subject=subject, body=body + "\n", to=[person.email])
 
 
@@ -176,7 +196,7 @@ def notify_lookup_hits(batch_size: int = NOTIFY_BATCH) -> int:
         for hit in hits:
             country = hit.owner_country_id
             if country not in liaisons:
-                liaisons[country] = list(_liaisons(country).values_list("email", flat=True))
+                liaisons[country] = list(_liaisons(country).values_list("email", "language"))
             if _mail_hit(hit, matched_case_references(hit), liaisons[country]):
                 centre.record_hit(hit)
                 hit.notified_at = timezone.now()
@@ -185,20 +205,33 @@ def notify_lookup_hits(batch_size: int = NOTIFY_BATCH) -> int:
     return len(done)
 
 
-def _mail_hit(hit, references: list[str], recipients: list[str]) -> bool:
-    """One hit's mail to its owner's liaisons: who asked and which cases; False if not sent."""
+def _mail_hit(hit, references: list[str], recipients: list[tuple[str, str]]) -> bool:
+    """One hit's mail to its owner's liaisons, one message per language they read: who asked
+    and which cases; False if not sent. `recipients` are (e-mail, language) pairs."""
     if not recipients or not references:
         return True  # no one to tell, or the cases are gone: nothing will change by waiting
     asker = hit.requested_by
-    body = (
-        f"A lookup by {asker.username} ({asker.country_id}) matched an identifier in "
-        f"{len(references)} of your country's cases: {', '.join(references)}.\n\n"
-        f"You may offer a share: {settings.SITE_URL.rstrip('/')}/liaison/hits/\n"
-    )
-    message = EmailMessage("[Working Group Exchange] Partner lookup matched your cases", body,
-                           settings.DEFAULT_FROM_EMAIL, recipients)
+    by_language: dict[str, list[str]] = {}
+    for email, language in recipients:
+        by_language.setdefault(language or settings.LANGUAGE_CODE, []).append(email)
+    messages = []
+    for language, emails in sorted(by_language.items()):
+        with translation.override(language):
+            found = (
+                _("A lookup by %(username)s (%(country)s) matched an identifier in %(count)d "
+                  "of your country's cases: %(references)s.") % {
+                    "username": asker.username, "country": asker.country_id,
+                    "count": len(references), "references": ", ".join(references)}
+            )
+            offer = _("You may offer a share: %(link)s") % {
+                "link": f"{settings.SITE_URL.rstrip('/')}/liaison/hits/"}
+            body = f"{found}\n\n{offer}\n"
+            site, what = _("Working Group Exchange"), _("Partner lookup matched your cases")
+            subject = f"[{site}] {what}"
+        messages.append(EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, emails))
     try:
-        message.send()
+        for message in messages:
+            message.send()
     except Exception as exc:  # SMTP down: the hit stays unnotified and the next sweep retries
         log.error("lookup hit mail failed (will retry): %s", exc)
         return False

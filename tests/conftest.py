@@ -331,3 +331,13 @@ def web(db):
 
     return client_for
 
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A page request in Spanish leaves its language active in the thread (LocaleMiddleware
+    does not switch back); the next test starts in the site's default, whatever ran before."""
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

@@ -196,6 +196,21 @@ def member_update(
     return member
 
 
+def member_language_set(*, member: User, language: str) -> User:
+    """Keep the language a signed-in member chose, for mails and tasks; audited when changed."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": [f"not a language of this site: {language[:16]!r}"]})
+    with transaction.atomic():
+        member = User.objects.select_for_update().get(pk=member.pk)
+        if member.language == language:
+            return member
+        member.language = language
+        member.save(update_fields=["language"])
+        audit.record("member.update", member, target=member, fields=["language"],
+                     language=language)
+    return member
+
+
 def member_disable(*, member: User, actor) -> None:
     """Disable a member: sign-in, every session and every token end at once."""
     from workinggroup.signin.services import end_sessions_and_tokens

@@ -79,6 +79,11 @@ class User(AbstractUser):
         default=False,
         help_text=_("An auditor who sees every country's audit entries."),
     )
+    # The language the member last chose with the switcher while signed in: mails and tasks
+    # speak it, where no request is there to ask (empty: the site's default, English).
+    language = models.CharField(
+        _("language"), max_length=8, blank=True, default="", choices=settings.LANGUAGES
+    )
 
     class Meta:
         verbose_name = _("member")

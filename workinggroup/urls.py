@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from workinggroup import api, health
+from workinggroup.signin import views as signin_views
 
 api_v1 = [
     path("me/", api.me, name="me"),
@@ -28,6 +29,6 @@ urlpatterns = [
     path("healthz/ready", health.ready, name="healthz-ready"),
     path("", include("workinggroup.signin.urls")),
     path("", include("web.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", signin_views.set_language, name="set_language"),
     path("", RedirectView.as_view(pattern_name="signin:account"), name="home"),
 ]

@@ -21,6 +21,7 @@ SMOKE = {
     "case_list": (["--cases", "3000", "--duration", "1", "--slices", "1",
                    "--connections", "2"], "connections, 1 s per variant"),
     "load": (["--smoke"], "load average at the end"),
+    "dashboard": (["--smoke"], "import: "),
 }
 
 

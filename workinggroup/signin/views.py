@@ -15,7 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.i18n import set_language as django_set_language
 
+from workinggroup import members
 from workinggroup.models import User
 from workinggroup.signin import lockout, mfa, services
 from workinggroup.signin.forms import CodeForm, SignInForm
@@ -159,3 +161,15 @@ def signout(request):
     if not request.user.is_authenticated:
         return redirect("signin:login")
     return render(request, "signin/logout.html")
+
+
+def set_language(request):
+    """Django's language switcher; a signed-in member's choice is also kept on the member, so
+    mails and tasks, which have no request to ask, speak it too."""
+    response = django_set_language(request)
+    user, code = request.user, request.POST.get("language", "")
+    verified = getattr(user, "is_verified", None)
+    if (request.method == "POST" and user.is_authenticated and verified is not None
+            and verified() and code in dict(settings.LANGUAGES)):
+        members.member_language_set(member=user, language=code)
+    return response
