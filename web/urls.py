@@ -6,7 +6,7 @@ malformed one is just another unseen id) is the gate's answer, not the URL resol
 
 from django.urls import path
 
-from web import case_views, evidence_views, sharing_views, views
+from web import audit_views, case_views, evidence_views, sharing_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -26,4 +26,11 @@ urlpatterns = [
     path("lookup/", sharing_views.lookup_page, name="lookup"),
     path("lookup/ask/", sharing_views.ask_for_access, name="ask"),
     path("requests/", sharing_views.requests_page, name="requests"),
+    path("audit/", audit_views.audit_log, name="audit_log"),
+    path("audit/entries/<str:seq>/", audit_views.audit_entry, name="audit_entry"),
+    path("audit/cases/<str:case_id>/", audit_views.case_trail, name="audit_trail"),
+    path("audit/verify/", audit_views.audit_verify, name="audit_verify"),
+    path("audit/export.jsonl", audit_views.audit_export, {"kind": "jsonl"},
+         name="audit_export_jsonl"),
+    path("audit/export.csv", audit_views.audit_export, {"kind": "csv"}, name="audit_export_csv"),
 ]

@@ -13,6 +13,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from audit.selectors import can_read_audit
 from cases import selectors
 from core.errors import Conflict
 from workinggroup.signin.account import verified_member_required
@@ -55,6 +56,9 @@ def navigation(user) -> list[tuple[str, str]]:
         entries.append((reverse("web:lookup"), _("Lookup")))
     if _reads_cases(user):
         entries.append((reverse("web:requests"), _("Requests")))
+    if can_read_audit(user):
+        entries.append((reverse("web:audit_log"), _("Audit log")))
+        entries.append((reverse("web:audit_verify"), _("Verify the log")))
     return entries
 
 
@@ -74,4 +78,6 @@ def start(request):
     """The member's main page: an investigator's country's cases; others their account."""
     if request.user.is_investigator:
         return redirect("web:case_list")
+    if can_read_audit(request.user):
+        return redirect("web:audit_log")
     return redirect("signin:account")
