@@ -104,10 +104,11 @@ def entries_export(user, query: Mapping[str, str]) -> Iterator[bytes]:
     return export_lines(entries)
 
 
-def chain_verification(user) -> verification.Verification:
-    """Walk the whole chain now for an auditor; recorded as `audit.verify`."""
+def chain_verification(user, progress=None) -> verification.Verification:
+    """Walk the whole chain now for an auditor; recorded as `audit.verify`. `progress(seq)`
+    is told how far the walk got (the Verify page's background job shows it)."""
     _require_auditor(user)
-    return verification.chain_verify(actor=user)
+    return verification.chain_verify(actor=user, progress=progress)
 
 
 def checkpoints_page(user, query: Mapping[str, str], paginate: Callable[[QuerySet], Page]):

@@ -8,16 +8,20 @@ The filters are the API's, read from the URL, so a filtered view can be bookmark
 from __future__ import annotations
 
 import hashlib
+import json
+from dataclasses import asdict
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from audit import selectors
+from audit import selectors, verify_jobs
 from audit.actions import ACTIONS, OUTCOME_LABELS, action_label
 from audit.filters import FILTER_NAMES
 from web.forms import add_service_errors
@@ -99,7 +103,9 @@ def audit_entry(request, seq):
         "entry": entry, "action_label": action_label(entry.action),
         "outcome_label": OUTCOME_LABELS.get(entry.outcome, entry.outcome),
         "checkpoint": checkpoint,
-        "details": sorted(entry.details.items()) if isinstance(entry.details, dict) else [],
+        "details": [(key, value if isinstance(value, str) else
+                     json.dumps(value, ensure_ascii=False, sort_keys=True))
+                    for key, value in sorted((entry.details or {}).items())],
     })
 
 
@@ -126,16 +132,23 @@ def _fingerprint(raw: bytes | None) -> str:
 @member_page
 @require_http_methods(["GET", "POST"])
 def audit_verify(request):
-    """A button that walks the whole chain now and shows what it found."""
-    result = None
-    checkpoint, public_key = selectors.last_checkpoint(request.user)
+    """A button that walks the whole chain and shows what it found: in the request on the
+    embedded default, as a background job with its progress when there is a broker."""
+    user, result, job = request.user, None, None
     if request.method == "POST":
-        result = selectors.chain_verification(request.user)
-        checkpoint, public_key = selectors.last_checkpoint(request.user)
-    witnessing = getattr(result, "witnessing", None) or {}
+        if settings.BROKER_CONFIGURED:
+            job_id = verify_jobs.verify_job_start(user)
+            return redirect(f"{reverse('web:audit_verify')}?job={job_id}")
+        result = asdict(selectors.chain_verification(user))
+    elif "job" in request.GET:
+        job = verify_jobs.verify_job_state(user, request.GET["job"])
+        result = job.get("result")
+    checkpoint, public_key = selectors.last_checkpoint(user)
+    running = job is not None and job["state"] in ("queued", "running")
     return render(request, "web/audit/verify.html", {
-        "result": result, "checkpoint": checkpoint,
-        "fingerprint": _fingerprint(public_key), "witnessing": witnessing,
+        "result": result, "checkpoint": checkpoint, "job": job, "running": running,
+        "fingerprint": _fingerprint(public_key),
+        "witnessing": (result or {}).get("witnessing") or {},
     })
 
 

@@ -68,9 +68,12 @@ def frame(request) -> dict:
     verified = getattr(user, "is_verified", None)
     if user is None or not user.is_authenticated or verified is None or not verified():
         return {"navigation": []}
-    current = request.path
-    return {"navigation": [(url, label, current.startswith(url))
-                           for url, label in navigation(user)]}
+    entries = navigation(user)
+    # The entry whose address is the longest start of this page's is current (one at most:
+    # /audit/verify/ is the Verify entry's, not the audit log's too).
+    current = max((url for url, _label in entries if request.path.startswith(url)),
+                  key=len, default=None)
+    return {"navigation": [(url, label, url == current) for url, label in entries]}
 
 
 @member_page

@@ -197,3 +197,43 @@ def test_action_words_are_translated(world, auditors, web):
     with translation.override("es"):
         html = page(client, "/audit/")
     assert "aprobó una solicitud de intercambio" in html
+
+
+def test_with_a_broker_verify_is_a_job_whose_progress_the_page_shows(world, auditors, web,
+                                                                     settings, monkeypatch):
+    from audit import tasks, verify_jobs
+
+    settings.BROKER_CONFIGURED = True
+    queued = []
+    monkeypatch.setattr(tasks.verify_for_auditor, "delay", lambda *a: queued.append(a))
+    client = web(auditors["US"])
+    response = client.post("/audit/verify/")
+    assert response.status_code == 302
+    job_id = response["Location"].split("?job=")[1]
+    assert queued == [(auditors["US"].pk, job_id)]
+    waiting = page(client, f"/audit/verify/?job={job_id}")
+    assert "data-verify-running" in waiting and 'id="verify-progress"' in waiting
+    assert "The log is intact" not in waiting
+    # Only the auditor who started it reads the job; an unknown job is not found either.
+    page(web(auditors["oversight"]), f"/audit/verify/?job={job_id}", status=404)
+    page(client, "/audit/verify/?job=nope", status=404)
+
+    monkeypatch.setattr(verify_jobs, "_PROGRESS_STEP", 1)
+    seen = []
+    real_save = verify_jobs._save
+    monkeypatch.setattr(verify_jobs, "_save", lambda j, s: (seen.append(s["checked"]),
+                                                            real_save(j, s)))
+    tasks.verify_for_auditor(auditors["US"].pk, job_id)  # what the worker runs
+    total = AuditEntry.objects.count()
+    # running at 0, the walk's position (reported once per chunk), done at the end
+    assert seen == [0, total, total]
+    done = page(client, f"/audit/verify/?job={job_id}")
+    assert "The log is intact" in done and "data-verify-running" not in done
+    audit.drain.drain_outbox()
+    assert AuditEntry.objects.filter(action="audit.verify", actor="us.auditor").count() == 1
+
+
+def test_the_navigation_marks_one_current_entry(auditors, web):
+    html = page(web(auditors["US"]), "/audit/verify/")
+    assert html.count('aria-current="page"') == 1
+    assert 'href="/audit/verify/" aria-current="page"' in html
