@@ -1,7 +1,6 @@
 """Celery entry points of the audit trail; each only calls a service."""
 
 from celery import shared_task
-
 from django.contrib.auth import get_user_model
 
 from audit import checkpoints, context, drain, recording, verification, verify_jobs, witnessing
