@@ -42,7 +42,8 @@ def test_an_investigator_lands_on_the_cases_and_others_on_their_account(
     web, us_investigator, us_liaison, us_auditor, administrator
 ):
     assert web(us_investigator).get("/")["Location"] == "/cases/"
-    for member in (us_liaison, us_auditor, administrator):
+    assert web(us_auditor).get("/")["Location"] == "/audit/"  # auditors: the audit log
+    for member in (us_liaison, administrator):
         assert web(member).get("/")["Location"] == "/account/"
 
 
@@ -51,7 +52,8 @@ def test_navigation_follows_the_roles(web, us_investigator, us_liaison, us_audit
         "/cases/", "/lookup/", "/requests/"]
     assert nav(web(us_liaison).get("/account/").content.decode())[:2] == [
         "/cases/", "/requests/"]
-    assert nav(web(us_auditor).get("/account/").content.decode()) == ["/account/"]
+    assert nav(web(us_auditor).get("/account/").content.decode()) == [
+        "/audit/", "/audit/verify/", "/account/"]
 
 
 def test_a_case_is_opened_and_shown_with_its_handling_code(web, us_investigator):
