@@ -60,6 +60,22 @@ ACTIONS = {
     "lookup.rate_limited": _("a lookup was refused by the rate limit"),
     "lookup.unavailable": _("a lookup was refused: its rate limiter could not be reached"),
     "lookup.hits_list": _("a liaison listed partners' hits on their country's cases"),
+    # Joint operations: plans, tasks, linked cases, security gaps
+    "plan.create": _("drafted a joint operational plan"),
+    "plan.invite": _("invited a country to take part in a plan"),
+    "plan.join": _("a liaison accepted their country's invitation to a plan"),
+    "plan.decline": _("a liaison declined their country's invitation to a plan"),
+    "plan.activate": _("activated a plan"),
+    "plan.update": _("edited a plan"),
+    "plan.close": _("closed a plan (completed or cancelled)"),
+    "plan.link_case": _("linked one of their country's cases to a plan"),
+    "task.assign": _("assigned a plan's task to a participating country"),
+    "task.update": _("updated a plan's task"),
+    "gap.create": _("recorded a border security gap"),
+    "gap.update": _("updated a border security gap"),
+    "gap.evidence_upload": _("added an evidence file to a security gap"),
+    "gap.evidence_download": _("downloaded a security gap's evidence file"),
+    "flows.import": _("imported a revision of the country's migration-flow figures"),
     # Refusals
     "access.denied": _("asked for something not visible or not allowed"),
     # Audit itself

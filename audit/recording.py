@@ -104,8 +104,13 @@ _MAX_LENGTHS = {
 }
 
 
-def record(action, actor=None, target=None, outcome=Outcome.SUCCESS, case=None, **details):
-    """Log one event: an outbox row in the caller's transaction, chained after commit."""
+def record(action, actor=None, target=None, outcome=Outcome.SUCCESS, case=None, readers=None,
+           **details):
+    """Log one event: an outbox row in the caller's transaction, chained after commit.
+
+    `readers` (country codes) widens who reads an event that names no case beyond its
+    actor's country, for the actions that visibility.WIDE_READER_ACTIONS lists.
+    """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}; add it to audit/actions.py")
     if outcome not in Outcome.ALL:
@@ -132,7 +137,7 @@ def record(action, actor=None, target=None, outcome=Outcome.SUCCESS, case=None, 
     event = {name: _text(value, _MAX_LENGTHS[name]) for name, value in event.items()}
     event["details"] = _jsonable(details)
     # One entry, or two when the event names a case the actor's country cannot see.
-    events = visibility.split(event, case, context.current_route())
+    events = visibility.split(event, case, context.current_route(), readers=readers)
     # Every audited request pays for this insert: one fixed SQL statement, not a model save.
     occurred_at = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:

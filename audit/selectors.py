@@ -21,6 +21,7 @@ from audit.filters import FILTER_NAMES, AuditEntryFilter, applied_filters
 from audit.models import AuditCheckpoint, AuditEntry
 from audit.recording import record
 from audit.rows import export_lines
+from audit.visibility import WIDE_READER_ACTIONS
 from core.roles import holds_role_permission
 
 VIEW_PERMISSION = "audit.view_auditentry"
@@ -52,8 +53,9 @@ def entries_visible_to(user) -> QuerySet:
     """The one gate for audit entries: oversight sees all; a country auditor sees the entries
     that list their country among their readers; everyone else nothing.
 
-    Readers are always among the entry's actor and case countries (audit/visibility.py), so
-    the indexed test on those two columns comes first. Entries chained before readers existed
+    Readers are always among the entry's actor and case countries (audit/visibility.py),
+    except for the actions that name their own (a joint plan's steps), so the indexed tests
+    on those columns come first. Entries chained before readers existed
     (NULL) name a case only to its owner's auditors: whether the actor's country could see
     that case then is not recorded, so it is assumed it could not.
     """
@@ -64,8 +66,9 @@ def entries_visible_to(user) -> QuerySet:
         return entries
     code = user.country_id
     legacy = Q(readers__isnull=True) & (Q(case_country=code) | Q(case_id=""))
+    # Readers name two-letter codes joined by commas, so `contains` cannot match across two.
     return entries.filter(
-        Q(actor_country=code) | Q(case_country=code),
+        Q(actor_country=code) | Q(case_country=code) | Q(action__in=WIDE_READER_ACTIONS),
         Q(readers__contains=code) | legacy,
     )
 

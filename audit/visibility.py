@@ -29,6 +29,15 @@ REQUEST_DETAILS = frozenset({"recipient_country", "scope", "origin", "expires_at
                              "status", "path"})
 WITHHELD_MARK = "case_withheld"  # in the copy's details: true
 
+# The actions whose entries name readers of their own beyond the actor's country: a joint
+# plan's steps are read by every participating country's auditors, a security gap's by the
+# countries it names (plans/services.py). `entries_visible_to` looks these up by action.
+WIDE_READER_ACTIONS = frozenset({
+    "plan.create", "plan.invite", "plan.join", "plan.decline", "plan.activate",
+    "plan.update", "plan.close", "task.assign", "task.update",
+    "gap.create", "gap.update", "gap.evidence_upload", "gap.evidence_download",
+})
+
 _question: list[Callable[[object, str], bool]] = []
 
 
@@ -54,13 +63,16 @@ def decode(column: str | None) -> list[str] | None:
     return column.split(",") if column else []
 
 
-def split(event: dict, case, route: str | None) -> list[dict]:
+def split(event: dict, case, route: str | None, readers=None) -> list[dict]:
     """The entries to record for one event (a dict of outbox fields, `readers` not yet set).
 
     One entry, readable by the actor's and the case's countries, unless the event names a
     case the actor's country cannot see; then the full entry for the owner and a copy without
-    the case for the actor's country.
+    the case for the actor's country. Explicit `readers` (see `widened`) replace the first.
     """
+    if readers is not None:
+        event["readers"] = widened(event, readers)
+        return [event]
     actor_country, owner = event["actor_country"], event["case_country"]
     if not event["case_id"] or not actor_country or actor_country == owner or (
         country_sees_case(case, actor_country)
@@ -79,3 +91,17 @@ def split(event: dict, case, route: str | None) -> list[dict]:
     details[WITHHELD_MARK] = True
     copy["details"] = details
     return [full, copy]
+
+
+def widened(event: dict, readers) -> str:
+    """The readers column for an event with explicit readers; refused where it could leak.
+
+    Only the actions listed in WIDE_READER_ACTIONS, never an event naming a case (its readers
+    are the case gate's question, above), and always including the actor's own country.
+    """
+    if event["action"] not in WIDE_READER_ACTIONS:
+        raise ValueError(f"{event['action']!r} does not name its own readers")
+    if event["case_id"]:
+        raise ValueError("an event naming a case cannot name its own readers")
+    codes = {str(code) for code in readers} | ({event["actor_country"]} - {""})
+    return encode(codes)

@@ -136,7 +136,8 @@ def check_declared_length(content_length: int) -> None:
         raise too_large(settings.ATTACHMENT_MAX_BYTES)
 
 
-def _accepted(handler: EncryptingUploadHandler) -> EncryptedUpload:
+def accepted_upload(handler: EncryptingUploadHandler) -> EncryptedUpload:
+    """The stored upload, or the refusal the handler met (shared with gap evidence)."""
     if handler.refusal is not None:
         raise handler.refusal
     if handler.files_seen > 1:
@@ -171,7 +172,7 @@ def attachment_upload(
         check_declared_length(content_length)
         handler.arm(upload_target(case=case))
         read_body()
-        upload = _accepted(handler)
+        upload = accepted_upload(handler)
         with transaction.atomic():
             key_lock(shared=True)
             # Retirement may have removed the key while the file streamed in.

@@ -4,7 +4,7 @@ Ids are matched as plain text: whether an id names a case the member may see (an
 malformed one is just another unseen id) is the gate's answer, not the URL resolver's.
 """
 
-from django.urls import path
+from django.urls import include, path
 
 from web import audit_views, case_views, evidence_views, sharing_views, views
 
@@ -33,4 +33,6 @@ urlpatterns = [
     path("audit/export.jsonl", audit_views.audit_export, {"kind": "jsonl"},
          name="audit_export_jsonl"),
     path("audit/export.csv", audit_views.audit_export, {"kind": "csv"}, name="audit_export_csv"),
+    path("", include("web.plans_urls")),
+    path("", include("web.dashboard_urls")),
 ]

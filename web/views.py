@@ -56,6 +56,7 @@ def navigation(user) -> list[tuple[str, str]]:
         entries.append((reverse("web:lookup"), _("Lookup")))
     if _reads_cases(user):
         entries.append((reverse("web:requests"), _("Requests")))
+        entries.append((reverse("web:plan_list"), _("Joint operations")))
     if can_read_audit(user):
         entries.append((reverse("web:audit_log"), _("Audit log")))
         entries.append((reverse("web:audit_verify"), _("Verify the log")))

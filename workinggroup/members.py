@@ -22,6 +22,7 @@ ROLE_PERMISSIONS = {
     Role.INVESTIGATOR: ["cases.add_case", "sharing.add_sharerequest", "sharing.view_sharerequest"],
     Role.LIAISON: ["sharing.view_sharerequest", "sharing.decide_sharerequest"],
     Role.AUDITOR: ["audit.view_auditentry"],
+    Role.STATISTICS: ["dashboard.import_flows"],  # their country's flow figures, nothing else
     ADMINISTRATOR: [
         "workinggroup.add_user",
         "workinggroup.change_user",

@@ -18,6 +18,7 @@ class Role(models.TextChoices):
     INVESTIGATOR = "investigator", _("Investigator")
     LIAISON = "liaison", _("Liaison")
     AUDITOR = "auditor", _("Auditor")
+    STATISTICS = "statistics", _("Statistics")
 
     @property
     def group_name(self) -> str:

@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "audit",
     "cases",
     "sharing",
+    "plans",
+    "dashboard",
     "web",
 ]
 
@@ -260,6 +262,12 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CaseStatusEnum": "cases.models.CaseStatus",
         "ShareStatusEnum": "sharing.models.ShareStatus",
+        "PlanStatusEnum": "plans.models.PlanStatus",
+        "ParticipationStatusEnum": "plans.models.ParticipationStatus",
+        "TaskStatusEnum": "plans.models.TaskStatus",
+        "GapStatusEnum": "plans.models.GapStatus",
+        "BorderSegmentEnum": "plans.models.BorderSegment",
+        "PlanCloseStatusEnum": [("completed", "Completed"), ("cancelled", "Cancelled")],
     },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -13,6 +13,8 @@ api_v1 = [
     path("", include("sharing.urls")),
     path("audit/", include("audit.urls")),
     path("", include("cases.attachment_urls")),
+    path("", include("plans.urls")),
+    path("flows/", include("dashboard.urls")),
 ]
 
 urlpatterns = [

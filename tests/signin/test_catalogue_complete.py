@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "locale" / "es" / "LC_MESSAGES" / "django.po"
 # Identical in both languages on purpose: codes, names, and words Spanish borrows.
 SAME_IN_SPANISH = {"OK", "API", "ID", "TOTP", "H0", "H1", "H2", "H3", "Email", "E-mail",
-                   "Token", "Tokens", "Auditor", "Español", "English", "%(name)s"}
+                   "Token", "Tokens", "Auditor", "Español", "English", "%(name)s", "Total",
+                   "Plan"}
 
 
 def entries(text):

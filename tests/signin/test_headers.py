@@ -90,7 +90,9 @@ def production_env(tmp_path):
     path = tmp_path / "keyring.json"
     keyring.write(path, keyring.generate())
     env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "SECRET_KEY_FILE"}}
+           if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "SECRET_KEY_FILE",
+                        # set by the browser tests' conftest for Playwright's event loop
+                        "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update(DEBUG="False", SECRET_KEY=secrets.token_urlsafe(50), WG_KEYRING=str(path),
                ALLOWED_HOSTS="exchange.example.org,testserver", WG_VAR_DIR=str(tmp_path / "var"),
                WG_WITNESSES=_witnesses())

@@ -53,7 +53,7 @@ def test_navigation_follows_the_roles(web, us_investigator, us_liaison, us_audit
     assert nav(web(us_liaison).get("/account/").content.decode())[:2] == [
         "/cases/", "/requests/"]
     assert nav(web(us_auditor).get("/account/").content.decode()) == [
-        "/audit/", "/audit/verify/", "/account/"]
+        "/audit/", "/audit/verify/", "/dashboard/", "/account/"]  # every member sees the dashboard
 
 
 def test_a_case_is_opened_and_shown_with_its_handling_code(web, us_investigator):

@@ -27,6 +27,7 @@ def demo_members():
             (f"{cc}.investigator2", country.code, ["investigator"], False),
             (f"{cc}.liaison", country.code, ["liaison"], False),
             (f"{cc}.auditor", country.code, ["auditor"], False),
+            (f"{cc}.statistics", country.code, ["statistics"], False),
         ]
     people.append(("oversight.auditor", "US", ["auditor"], True))
     people.append(("admin", None, [members.ADMINISTRATOR], False))
