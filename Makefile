@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip -q --disable-pip-version-check
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install install-dev migrate messages lint bandit layers audit-deps bench clean
+.PHONY: run serve-prod test install install-dev migrate messages lint bandit layers audit-deps bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,41 @@ run: migrate
 	trap '[ -n "$$worker" ] && kill $$worker 2>/dev/null; exit 0' EXIT INT TERM; \
 	echo ""; echo "Working Group Exchange: http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# Serve as production does, on this machine only: gunicorn (2 workers) and a Celery worker
+# with beat, DEBUG=False, WhiteNoise static files, against PostgreSQL and Redis on loopback
+# (DATABASE_URL and CELERY_BROKER_URL, see README). Secrets are made once into var/prod/: a
+# SECRET_KEY file and a keyring from create_keyring. Plain HTTP on 127.0.0.1 only: the
+# settings relax TLS because every ALLOWED_HOSTS entry is a loopback address. The worker is
+# restarted when it exits, as a supervisor would (Celery's exits when Redis goes away).
+PROD_DIR := var/prod
+serve-prod: install messages
+	@if [ -z "$$DATABASE_URL" ] || [ -z "$$CELERY_BROKER_URL" ]; then \
+	  echo "serve-prod needs DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis), e.g."; \
+	  echo "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/wgx CELERY_BROKER_URL=redis://127.0.0.1:6379/1 make serve-prod"; \
+	  exit 2; fi
+	@mkdir -p $(PROD_DIR) && chmod 700 $(PROD_DIR)
+	@[ -s $(PROD_DIR)/secret-key ] || { umask 077; $(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > $(PROD_DIR)/secret-key; }
+	@[ -s $(PROD_DIR)/keyring.json ] || { export DEBUG=True WG_VAR_DIR=$(PROD_DIR)/bootstrap; \
+	  $(PY) manage.py migrate --noinput -v0 && $(PY) manage.py create_keyring $(PROD_DIR)/keyring.json; }
+	@set -e; \
+	export DEBUG=False SECRET_KEY_FILE=$(PROD_DIR)/secret-key WG_KEYRING=$(PROD_DIR)/keyring.json \
+	  WG_VAR_DIR=$(PROD_DIR) ALLOWED_HOSTS=127.0.0.1,localhost SITE_URL=http://127.0.0.1:$(PORT); \
+	$(PY) manage.py migrate --noinput -v0; \
+	$(PY) manage.py collectstatic --noinput -v0; \
+	$(PY) manage.py seed_demo --loopback-demo; \
+	( trap 'kill $$c 2>/dev/null; wait $$c; exit 0' INT TERM; \
+	  while :; do \
+	    $(VENV)/bin/celery -A workinggroup worker --beat --loglevel=WARNING --concurrency=2 \
+	      --schedule $(PROD_DIR)/celerybeat-schedule & c=$$!; wait $$c; \
+	    echo "serve-prod: the Celery worker exited; restarting it in 1 s"; sleep 1; \
+	  done ) & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null; exit 0' EXIT INT TERM; \
+	echo ""; \
+	echo "Working Group Exchange, production settings: http://127.0.0.1:$(PORT)/"; \
+	echo "Plain HTTP on 127.0.0.1 only (no TLS): do not expose this port beyond this machine."; \
+	$(VENV)/bin/gunicorn workinggroup.wsgi --workers 2 --bind 127.0.0.1:$(PORT) \
+	  --access-logfile - --graceful-timeout 10 --no-control-socket
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -320,27 +320,15 @@ def prepare(var_dir: Path, max_bytes: int) -> tuple[dict, str, str]:
         roles=["investigator"], country_code="US",
     )
     _, token = members.token_issue(user=user, actor=None, hours=4)
-    return env, token, str(_bench_case().pk)
+    return env, token, str(_bench_case(user).pk)
 
 
-def _bench_case():
-    # placeholder: replaced by cases.services.case_create (and its grants) at merge
-    from django.contrib.auth.models import Permission
+def _bench_case(user):
+    """A US case opened through the service, with the owner country's grants."""
+    from cases import services
 
-    from cases.models import Case, CaseGroupObjectPermission
-    from workinggroup.models import Country
-
-    number = Case.objects.filter(owner_country_id="US").count() + 1
-    case = Case.objects.create(reference=f"US-2026-{number:06d}", owner_country_id="US",
-                               year=2026, number=number, title="Benchmark",
-                               case_type="trafficking")
-    group = Country.objects.get(code="US").group
-    for codename in ("view_case_summary", "view_case_full", "view_case_files"):
-        CaseGroupObjectPermission.objects.create(
-            group=group, content_object=case,
-            permission=Permission.objects.get(content_type__app_label="cases",
-                                              codename=codename))
-    return case
+    return services.case_create(actor=user, title="Benchmark", case_type="trafficking",
+                                summary="attachments bench")
 
 
 # --- main --------------------------------------------------------------------------------------

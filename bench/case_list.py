@@ -54,6 +54,8 @@ def configure(database_url: str, workdir: Path) -> None:
     os.environ["SECRET_KEY"] = os.urandom(32).hex()
     os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/6")
     os.environ["ALLOWED_HOSTS"] = "127.0.0.1,localhost,testserver"
+    # Plain HTTP on loopback (gunicorn and the in-process client): no redirect to https.
+    os.environ["SECURE_SSL_REDIRECT"] = "False"
     os.environ["LOG_LEVEL"] = "ERROR"
     os.environ["WG_VAR_DIR"] = str(workdir / "var")
     from core import keyring
@@ -285,6 +287,7 @@ def wrk(port: int, token: str, path: str, pages: int | None, seconds: float,
 
 
 def main() -> None:
+    global SHARED_GRANTS
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=20, help="seconds per variant")
     parser.add_argument("--slices", type=int, default=10, help="alternations per scenario")
@@ -292,7 +295,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=18431)
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--skip-load", action="store_true", help="plans and query counts only")
+    parser.add_argument("--cases", type=int, default=100_000,
+                        help="cases seeded over US, GT, MX (half as many shared grants)")
     args = parser.parse_args()
+    third = args.cases // 3
+    PER_COUNTRY.update(US=args.cases - 2 * third, GT=third, MX=third)
+    SHARED_GRANTS = args.cases // 2
     if not shutil.which("wrk") and not args.skip_load:
         raise SystemExit("wrk is needed (apt-get install -y wrk)")
 

@@ -107,9 +107,13 @@ def percentile(samples, p):
 
 
 def main():
+    global IDENTIFIERS, CASES
     parser = argparse.ArgumentParser()
     parser.add_argument("--lookups", type=int, default=2000)
+    parser.add_argument("--identifiers", type=int, default=IDENTIFIERS,
+                        help="identifiers stored (cases: a tenth of it); small for a smoke run")
     args = parser.parse_args()
+    IDENTIFIERS, CASES = args.identifiers, max(10, args.identifiers // 10)
     ensure_database()
     import django
 
@@ -224,7 +228,11 @@ def main():
               f" {ms(percentile(times, 50)):>11} {ms(percentile(times, 99)):>11}"
               f" {percentile(times, 50) / percentile(b, 50):>9.2f}x"
               f" {percentile(times, 99) / percentile(b, 99):>9.2f}x")
-    print("goal: lookup p50 at most 2x the bare SELECT's")
+    # Issue 16: the 2x-a-bare-SELECT goal is withdrawn (a durable audit commit alone costs
+    # more); a miss must stay within 1.5x of the least an audited answer costs here.
+    miss_vs_floor = percentile(full["miss"], 50) / percentile(floor_one, 50)
+    print(f"goal: miss p50 at most 1.5x the one-statement audited floor: "
+          f"{miss_vs_floor:.2f}x {'met' if miss_vs_floor <= 1.5 else 'MISSED'}")
     print(f"load average during the run (1, 5, 15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
           f" on {os.cpu_count()} cores")
 

@@ -4,11 +4,38 @@ An object is written once under a fresh name and never changed; rotation writes 
 object and moves the row to it, so a reader always sees one whole, valid version.
 """
 
+import errno
+import logging
 import os
 import secrets
 import uuid
 
 from django.core.files.storage import Storage, default_storage
+
+log = logging.getLogger(__name__)
+
+# Errors of the store itself (disk full, read-only volume, S3 unreachable or refusing), as
+# opposed to a bad upload: the upload answers 507 (no space) or 503, and stores nothing.
+NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def storage_errors() -> tuple[type[BaseException], ...]:
+    """OSError, and botocore's errors when S3 storage is installed."""
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:
+        return (OSError,)
+    return (OSError, BotoCoreError, ClientError)
+
+
+def storage_failure(exc: BaseException) -> tuple[int, str, str]:
+    """(status, reason, message) for a store's failure: 507 when out of space, else 503."""
+    log.error("attachment storage failed: %s: %s", type(exc).__name__, exc)
+    if getattr(exc, "errno", None) in NO_SPACE_ERRNOS:
+        return 507, "storage_full", "the file store has no space left; nothing was stored"
+    return 503, "storage_unavailable", (
+        "the file store cannot be written just now; nothing was stored, send the file again"
+    )
 
 
 def attachment_storage() -> Storage:
@@ -42,3 +69,5 @@ def delete_quietly(storage: Storage, name: str) -> None:
         storage.delete(name)
     except FileNotFoundError:
         pass
+    except storage_errors() as exc:  # the store is failing: nothing complete was written
+        log.error("could not delete the partial object %s: %s", name, exc)

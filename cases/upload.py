@@ -21,7 +21,12 @@ from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopUpl
 from django.utils.translation import gettext_lazy as _
 
 from cases import filetypes
-from cases.attachment_storage import delete_quietly, open_for_writing
+from cases.attachment_storage import (
+    delete_quietly,
+    open_for_writing,
+    storage_errors,
+    storage_failure,
+)
 from cases.crypto import StreamEncryptor
 from core.errors import DomainError
 
@@ -137,7 +142,10 @@ class _EncryptingSink:
         except BaseException:
             pass
         finally:
-            self._out.close()
+            try:
+                self._out.close()
+            except storage_errors():  # a full disk fails the flush too; the object goes
+                pass
 
 
 class DiscardFileUploadHandler(FileUploadHandler):
@@ -199,10 +207,13 @@ class EncryptingUploadHandler(FileUploadHandler):
         encryptor = StreamEncryptor(
             attachment_id=target.attachment_id, kek=target.kek, key_id=target.key_id
         )
-        self._sink = _EncryptingSink(
-            encryptor, open_for_writing(target.storage, target.storage_name),
-            threaded=settings.ATTACHMENT_UPLOAD_THREADED,
-        )
+        try:
+            self._sink = _EncryptingSink(
+                encryptor, open_for_writing(target.storage, target.storage_name),
+                threaded=settings.ATTACHMENT_UPLOAD_THREADED,
+            )
+        except storage_errors() as exc:
+            self._refuse(UploadRefused(*storage_failure(exc)))
 
     def receive_data_chunk(self, raw_data, start):
         if self._sink is None:
@@ -214,7 +225,10 @@ class EncryptingUploadHandler(FileUploadHandler):
             if len(self._head) == filetypes.HEAD_SIZE:
                 self._check_type(complete=False)  # refuse early, not after 100 MiB
         self._feed_text(raw_data)
-        self._sink.feed(raw_data)
+        try:
+            self._sink.feed(raw_data)
+        except storage_errors() as exc:
+            self._refuse(UploadRefused(*storage_failure(exc)))
         return None
 
     def file_complete(self, file_size):
@@ -235,6 +249,9 @@ class EncryptingUploadHandler(FileUploadHandler):
         sink, self._sink = self._sink, None
         try:
             sink.finish()
+        except storage_errors() as exc:
+            self._sink = sink
+            self._refuse(UploadRefused(*storage_failure(exc)))
         except BaseException:
             self._sink = sink
             self.discard()

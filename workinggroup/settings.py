@@ -5,6 +5,7 @@ eagerly on commit, attachments on the local disk, and a SECRET_KEY and keyring g
 into var/. With DEBUG=False it refuses to start on any of those development secrets.
 """
 
+import ipaddress
 import secrets
 import sys
 from pathlib import Path
@@ -78,6 +79,27 @@ elif USING_DEVELOPMENT_SECRET_KEY or USING_DEVELOPMENT_KEYRING:
 # --- Core ----------------------------------------------------------------------------------
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# Every allowed host a loopback address: nobody off this machine can reach the service, so
+# production settings may run on plain HTTP (make serve-prod). Anything else needs TLS.
+LOOPBACK_ONLY = bool(ALLOWED_HOSTS) and all(_is_loopback(h) for h in ALLOWED_HOSTS)
+PLAIN_HTTP = not DEBUG and LOOPBACK_ONLY
+if PLAIN_HTTP:
+    _warn(
+        "DEBUG=False on plain HTTP: every ALLOWED_HOSTS entry is a loopback address, so the "
+        "HTTPS redirect, HSTS and secure cookies are off. Serve anything else behind TLS."
+    )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -110,6 +132,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Uncaught exceptions (database down) and every error under /api/ answered as JSON or
+    # the site's 500/503 page: above everything that may touch the database.
+    "workinggroup.api_errors.ErrorAnswersMiddleware",
     "workinggroup.signin.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -127,6 +152,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "workinggroup.urls"
+# Uncaught exceptions go up to workinggroup.api_errors.ErrorAnswersMiddleware, which answers
+# JSON or the site's 500/503 page and logs them: never Django's debug page, whatever DEBUG.
+DEBUG_PROPAGATE_EXCEPTIONS = True
 WSGI_APPLICATION = "workinggroup.wsgi.application"
 
 TEMPLATES = [
@@ -152,6 +180,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Reconnecting on every request halves list throughput (measured); keep connections.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A database that does not answer fails the request in seconds (503), not minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
+    )
 else:
     # IMMEDIATE transactions let concurrent writers queue on SQLite instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -243,12 +275,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
+        # JSON only: a form's empty field means "not given" to DRF, not "", so forms would
+        # not keep the schema's contract. The upload endpoint installs its own multipart parser.
+        "workinggroup.api_errors.JSONParser",  # deep nesting answers 400
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "workinggroup.schema_api.AutoSchema",
     "EXCEPTION_HANDLER": "workinggroup.exceptions.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",  # the API reads JSON bodies only
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -282,18 +316,20 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+# Production's TLS settings; relaxed only on a loopback-only, plain-HTTP box (PLAIN_HTTP).
+TLS = not DEBUG and not PLAIN_HTTP
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=TLS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]  # load balancers probe over plain HTTP
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_HSTS_SECONDS = 0 if DEBUG else 31536000
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
-# __Host- cookies need HTTPS, so a development box on http:// keeps the plain names.
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = not DEBUG
-SESSION_COOKIE_NAME = "sessionid" if DEBUG else "__Host-sessionid"
-CSRF_COOKIE_NAME = "csrftoken" if DEBUG else "__Host-csrftoken"
-LANGUAGE_COOKIE_NAME = "django_language" if DEBUG else "__Host-language"
+SECURE_HSTS_SECONDS = 31536000 if TLS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = TLS
+SECURE_HSTS_PRELOAD = TLS
+# __Host- cookies need HTTPS, so a box on http:// keeps the plain names.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = TLS
+SESSION_COOKIE_NAME = "__Host-sessionid" if TLS else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if TLS else "csrftoken"
+LANGUAGE_COOKIE_NAME = "__Host-language" if TLS else "django_language"
 CSRF_COOKIE_HTTPONLY = True  # no script reads it; forms carry the token
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = LANGUAGE_COOKIE_SAMESITE = "Lax"
 
@@ -401,14 +437,14 @@ ATTACHMENT_UPLOAD_THREADED = env.bool("ATTACHMENT_UPLOAD_THREADED", default=Fals
 # handler can never write an upload's plaintext to disk.
 FILE_UPLOAD_HANDLERS = ["cases.upload.DiscardFileUploadHandler"]
 
-# WG_STORAGE=s3: attachments in an S3-compatible bucket through django-storages (needs boto3,
-# which the filesystem default does not install). Only ciphertext is ever stored.
+# WG_STORAGE=s3: attachments in an S3-compatible bucket through django-storages and boto3
+# (pinned). Only ciphertext is ever stored.
 WG_STORAGE = env.str("WG_STORAGE", default="filesystem")
 if WG_STORAGE == "s3":
     import importlib.util
 
     if importlib.util.find_spec("boto3") is None:
-        raise ImproperlyConfigured("WG_STORAGE=s3 needs boto3: pip install 'boto3>=1.35'")
+        raise ImproperlyConfigured("WG_STORAGE=s3 needs boto3: pip install -r requirements.txt")
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
@@ -450,6 +486,9 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # --- Audit ---------------------------------------------------------------------------------
 
 AUDIT_OUTBOX_LAG_ALERT_SECONDS = env.int("AUDIT_OUTBOX_LAG_ALERT_SECONDS", default=300)
+# A non-empty outbox nobody drained for this long means the workers are gone (beat drains
+# every 5 s): /healthz reports the drain `stuck` and logs an AUDIT ALERT line.
+AUDIT_DRAIN_STUCK_SECONDS = env.int("AUDIT_DRAIN_STUCK_SECONDS", default=60)
 # A signed checkpoint whenever the chain crosses a multiple of this (and by beat).
 AUDIT_CHECKPOINT_EVERY = env.int("AUDIT_CHECKPOINT_EVERY", default=1000)
 

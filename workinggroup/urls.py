@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from workinggroup import api
+from workinggroup import api, health
 
 api_v1 = [
     path("me/", api.me, name="me"),
@@ -23,7 +23,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
-    path("healthz", api.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("healthz/live", health.live, name="healthz-live"),
+    path("healthz/ready", health.ready, name="healthz-ready"),
     path("", include("workinggroup.signin.urls")),
     path("", include("web.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

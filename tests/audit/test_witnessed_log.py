@@ -153,7 +153,9 @@ def test_killing_one_witness_keeps_the_quorum_killing_two_raises_the_alarm(
         ("mx-witness", "falls behind"), ("gt-witness", "falls behind")]
     health = client.get("/healthz")
     assert health.status_code == 503
-    assert health.json()["checks"]["audit_witnesses"].startswith("1 of 3 witnesses cosigning")
+    assert health.json()["components"]["witnesses"]["detail"].startswith(
+        "1 of 3 witnesses cosigning")
+    assert "witnesses" in health.json()["failing"]
     result = verify()
     assert not result.ok
     assert result.reason.startswith(
@@ -555,5 +557,5 @@ def test_a_409_showing_the_witness_behind_resynchronises(witnesses, client):
     outcomes = witnessing.submit(witnessing.sign_checkpoint())
     assert states(outcomes) == {name: "ok" for name in NAMES}
     assert Cosignature.objects.filter(witness="us-witness", note__size=20).exists()
-    assert client.get("/healthz").json()["checks"]["audit_witnesses"] == (
+    assert client.get("/healthz").json()["components"]["witnesses"]["detail"] == (
         "3 of 3 witnesses cosigning (quorum 2)")

@@ -348,11 +348,15 @@ def test_malformed_multipart_bodies_are_400_and_leave_nothing(make_case, us_inve
     assert reasons == ["truncated", "malformed", "several_files", "no_file", "not_multipart"]
 
 
-@pytest.mark.parametrize("threaded", [True, False])
-def test_a_storage_failure_mid_upload_fails_it_and_leaves_nothing(threaded, make_case,
-                                                                  us_investigator, api,
-                                                                  settings, storage_root,
-                                                                  monkeypatch):
+@pytest.mark.parametrize(("threaded", "error", "status"), [
+    (True, OSError(28, "No space left on device"), 507),
+    (False, OSError(28, "No space left on device"), 507),
+    (False, OSError(30, "Read-only file system"), 503),
+])
+def test_a_storage_failure_mid_upload_fails_it_and_leaves_nothing(threaded, error, status,
+                                                                  make_case, us_investigator,
+                                                                  api, settings, storage_root,
+                                                                  monkeypatch, audit_log):
     from cases import upload as upload_module
 
     settings.ATTACHMENT_UPLOAD_THREADED = threaded
@@ -365,7 +369,7 @@ def test_a_storage_failure_mid_upload_fails_it_and_leaves_nothing(threaded, make
         def write(self, data):
             self.written += len(data)
             if self.written > 3 * SEG:
-                raise OSError(28, "No space left on device")
+                raise error
             return self.fh.write(data)
 
         def close(self):
@@ -378,8 +382,13 @@ def test_a_storage_failure_mid_upload_fails_it_and_leaves_nothing(threaded, make
     client.raise_request_exception = False
     body, content_type = multipart(("file", "a.pdf", pdf_bytes(40 * SEG)))
     response = client.post(UPLOADS.format(case.pk), data=body, content_type=content_type)
-    assert response.status_code == 500
+    assert response.status_code == status
+    assert "nothing was stored" in response.json()["detail"]
+    assert (response.get("Retry-After") == "5") == (status == 503)
     assert_nothing_kept(case, storage_root)
+    [entry] = audit_log(action="attachment.upload")
+    assert entry.outcome == "failure" and entry.details["status"] == status
+    assert entry.details["reason"] == ("storage_full" if status == 507 else "storage_unavailable")
 
 
 def test_uploads_work_with_the_helper_thread(make_case, us_investigator, upload, download,

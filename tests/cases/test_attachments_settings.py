@@ -5,7 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from django.core.files.uploadhandler import load_handler
 from django.test import RequestFactory
 
@@ -15,11 +14,13 @@ from tests.cases.conftest import multipart
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def storage_backend(tmp_path, **env):
+def storage_backend(tmp_path, *, without_boto3=False, **env):
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WG_STORAGE"))}
     clean.update({"WG_VAR_DIR": str(tmp_path / "var"), **env})
+    # boto3 is pinned; a process where it cannot be imported stands for an install without it.
+    hide = "import sys; sys.modules['boto3'] = None; " if without_boto3 else ""
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import "
+        [sys.executable, "-c", hide + "import django; django.setup(); from django.conf import "
          "settings; print(settings.STORAGES['default']['BACKEND'])"],
         cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60,
     )
@@ -30,13 +31,16 @@ def test_filesystem_is_the_default(tmp_path):
     assert result.stdout.strip() == "django.core.files.storage.FileSystemStorage"
 
 
-@pytest.mark.skipif(
-    __import__("importlib").util.find_spec("boto3") is not None, reason="boto3 installed"
-)
 def test_s3_without_boto3_refuses_to_start_and_says_why(tmp_path):
-    result = storage_backend(tmp_path, WG_STORAGE="s3", AWS_STORAGE_BUCKET_NAME="evidence")
+    result = storage_backend(tmp_path, without_boto3=True, WG_STORAGE="s3",
+                             AWS_STORAGE_BUCKET_NAME="evidence")
     assert result.returncode != 0
     assert "WG_STORAGE=s3 needs boto3" in result.stderr
+
+
+def test_s3_selects_the_bucket_storage(tmp_path):
+    result = storage_backend(tmp_path, WG_STORAGE="s3", AWS_STORAGE_BUCKET_NAME="evidence")
+    assert result.stdout.strip() == "storages.backends.s3.S3Storage", result.stderr
 
 
 def test_an_unknown_storage_is_refused(tmp_path):

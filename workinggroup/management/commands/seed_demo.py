@@ -39,9 +39,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--quiet", action="store_true")
+        parser.add_argument(
+            "--loopback-demo", action="store_true",
+            help="allow DEBUG=False when every ALLOWED_HOSTS entry is a loopback address "
+                 "(make serve-prod): nobody off this machine can sign in with the demo logins",
+        )
 
     def handle(self, *args, **opts):
-        if not settings.DEBUG:
+        if opts["loopback_demo"] and not settings.LOOPBACK_ONLY:
+            raise CommandError(
+                "seed_demo --loopback-demo: refused, ALLOWED_HOSTS has a non-loopback entry "
+                f"({', '.join(settings.ALLOWED_HOSTS)}); demo passwords are public",
+                returncode=2,
+            )
+        if not settings.DEBUG and not opts["loopback_demo"]:
             raise CommandError("seed_demo: refused with DEBUG=False (demo passwords are public)",
                                returncode=2)
         created = 0
