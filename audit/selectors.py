@@ -6,13 +6,16 @@ the filters and the record of the read are the same for both. A caller that is n
 auditor gets Django's PermissionDenied; a bad filter value Django's ValidationError naming it.
 """
 
+import csv
+import io
 from collections.abc import Callable, Iterator, Mapping
 from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
+from django.http import Http404
 
-from audit import verification
+from audit import chain, verification
 from audit.checkpoints import checkpoint_public_keys
 from audit.filters import FILTER_NAMES, AuditEntryFilter, applied_filters
 from audit.models import AuditCheckpoint, AuditEntry
@@ -104,10 +107,11 @@ def entries_export(user, query: Mapping[str, str]) -> Iterator[bytes]:
     return export_lines(entries)
 
 
-def chain_verification(user) -> verification.Verification:
-    """Walk the whole chain now for an auditor; recorded as `audit.verify`."""
+def chain_verification(user, progress=None) -> verification.Verification:
+    """Walk the whole chain now for an auditor; recorded as `audit.verify`. `progress(seq)`
+    is told how far the walk got (the Verify page's background job shows it)."""
     _require_auditor(user)
-    return verification.chain_verify(actor=user)
+    return verification.chain_verify(actor=user, progress=progress)
 
 
 def checkpoints_page(user, query: Mapping[str, str], paginate: Callable[[QuerySet], Page]):
@@ -118,3 +122,82 @@ def checkpoints_page(user, query: Mapping[str, str], paginate: Callable[[QuerySe
     record("audit.view", user, target=("audit", "checkpoints"),
            cursor=bool(query.get("cursor")), returned=len(page))
     return page, checkpoint_public_keys()
+
+
+# --- One entry, one case's trail, CSV (the auditor pages) -----------------------------------
+
+
+def entry_detail(user, seq) -> tuple[AuditEntry, AuditCheckpoint | None]:
+    """(entry, the first signed checkpoint at or after it, or None) for an entry the caller
+    may see; an entry they may not see, or no such seq, is a 404 alike. Recorded as
+    `audit.view` of that entry."""
+    _require_auditor(user)
+    try:
+        seq = int(seq)
+    except (TypeError, ValueError):
+        raise Http404("No such audit entry.") from None
+    entry = entries_visible_to(user).filter(seq=seq).first()
+    if entry is None:
+        raise Http404("No such audit entry.")
+    covering = AuditCheckpoint.objects.filter(seq__gte=seq).order_by("seq").first()
+    record("audit.view", user, target=("audit", str(seq)), returned=1)
+    return entry, covering
+
+
+def case_trail(user, case_id: str, *, limit: int = 1000) -> list[AuditEntry]:
+    """The entries of one case the caller may see, oldest first (at most `limit`); recorded
+    as `audit.view` with the case filter. A malformed case id is a ValidationError."""
+    entries = list(filtered_entries(user, {"case": case_id}).order_by("seq")[:limit])
+    record("audit.view", user, target=("audit", "entries"), filters={"case": case_id},
+           trail=True, returned=len(entries))
+    return entries
+
+
+CSV_COLUMNS = ("seq", "occurred_at", "actor", "actor_country", "action", "target_type",
+               "target_id", "case_id", "case_country", "outcome", "request_id", "hash")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """A cell a spreadsheet shows as text: one that would start a formula gets a leading
+    apostrophe (OWASP "CSV injection")."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def entries_csv(user, query: Mapping[str, str], *, chunk_size: int = 1000) -> Iterator[bytes]:
+    """The caller's filtered entries as CSV (a header, then one row per entry, oldest first,
+    the same rows as the JSON Lines export); recorded as `audit.export` with format csv."""
+    entries = filtered_entries(user, query).order_by("seq")
+    record("audit.export", user, target=("audit", "entries"), filters=applied_filters(query),
+           format="csv")
+
+    def rows():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        after = 0
+        while True:
+            chunk = list(entries.filter(seq__gt=after)[:chunk_size])
+            for entry in chunk:
+                row = [getattr(entry, name) for name in CSV_COLUMNS]
+                row[1] = chain.format_timestamp(entry.occurred_at)  # as in the JSON Lines
+                writer.writerow([csv_cell(value) for value in row])
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+            if len(chunk) < chunk_size:
+                return
+            after = chunk[-1].seq
+
+    return rows()
+
+
+def last_checkpoint(user) -> tuple[AuditCheckpoint | None, bytes | None]:
+    """(the newest signed checkpoint, the raw public key of the key that signed it) for an
+    auditor: what a Verify page shows beside the walk's result."""
+    _require_auditor(user)
+    checkpoint = AuditCheckpoint.objects.order_by("-seq").first()
+    if checkpoint is None:
+        return None, None
+    return checkpoint, checkpoint_public_keys().get(checkpoint.key_id)

@@ -1,8 +1,9 @@
 """Celery entry points of the audit trail; each only calls a service."""
 
 from celery import shared_task
+from django.contrib.auth import get_user_model
 
-from audit import checkpoints, context, drain, recording, verification, witnessing
+from audit import checkpoints, context, drain, recording, verification, verify_jobs, witnessing
 
 
 @shared_task(name=recording.DRAIN_TASK, ignore_result=True)
@@ -38,3 +39,9 @@ def witness_checkpoint():
     with context.system_actor("task audit.witness_checkpoint"):
         note = witnessing.witness_checkpoint()
     return note.size if note else None
+
+
+@shared_task(name="audit.verify_for_auditor", ignore_result=True)
+def verify_for_auditor(user_id, job_id):
+    """The Verify page's background walk; progress and result go to the job's state."""
+    verify_jobs.verify_job_run(get_user_model().objects.get(pk=user_id), job_id)

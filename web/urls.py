@@ -7,6 +7,7 @@ malformed one is just another unseen id) is the gate's answer, not the URL resol
 from django.urls import include, path
 
 from web import (
+    audit_views,
     case_views,
     evidence_views,
     liaison_views,
@@ -41,6 +42,13 @@ urlpatterns = [
     path("liaison/grants/", liaison_views.grants, name="liaison_grants"),
     path("liaison/grants/<str:request_id>/revoke/", liaison_views.revoke,
          name="liaison_revoke"),
+    path("audit/", audit_views.audit_log, name="audit_log"),
+    path("audit/entries/<str:seq>/", audit_views.audit_entry, name="audit_entry"),
+    path("audit/cases/<str:case_id>/", audit_views.case_trail, name="audit_trail"),
+    path("audit/verify/", audit_views.audit_verify, name="audit_verify"),
+    path("audit/export.jsonl", audit_views.audit_export, {"kind": "jsonl"},
+         name="audit_export_jsonl"),
+    path("audit/export.csv", audit_views.audit_export, {"kind": "csv"}, name="audit_export_csv"),
     path("", include("web.plans_urls")),
     path("", include("web.dashboard_urls")),
 ]

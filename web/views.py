@@ -13,6 +13,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from audit.selectors import can_read_audit
 from cases import selectors
 from core.errors import Conflict
 from sharing import centre
@@ -67,6 +68,9 @@ def navigation(user) -> list[tuple[str, str]]:
         label = _("Notifications (%(count)s unread)") % {"count": unread} if unread else _(
             "Notifications")
         entries.append((reverse("web:notifications"), label))
+    if can_read_audit(user):
+        entries.append((reverse("web:audit_log"), _("Audit log")))
+        entries.append((reverse("web:audit_verify"), _("Verify the log")))
     return entries
 
 
@@ -81,15 +85,22 @@ def frame(request) -> dict:
     # (/liaison/grants/ is Grants, not also the inbox at /liaison/).
     matching = [url for url, _label in entries if request.path.startswith(url)]
     current = max(matching, key=len, default=None)
+    # The entry whose address is the longest start of this page's is current (one at most:
+    # /audit/verify/ is the Verify entry's, not the audit log's too).
+    current = max((url for url, _label in entries if request.path.startswith(url)),
+                  key=len, default=None)
     return {"navigation": [(url, label, url == current) for url, label in entries]}
 
 
 @member_page
 def start(request):
-    """The member's main page: an investigator's country's cases, a liaison's inbox; others
-    their account. A member who is both lands on the cases (their own work first)."""
+    """The member's main page: an investigator's country's cases, a liaison's inbox, an
+    auditor's audit log; others their account. A member who is both an investigator and a
+    liaison lands on the cases (their own work first)."""
     if request.user.is_investigator:
         return redirect("web:case_list")
     if request.user.is_liaison and request.user.country_id:
         return redirect("web:liaison_inbox")
+    if can_read_audit(request.user):
+        return redirect("web:audit_log")
     return redirect("signin:account")

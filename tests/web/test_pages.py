@@ -43,8 +43,8 @@ def test_an_investigator_lands_on_the_cases_a_liaison_on_the_inbox_others_on_the
 ):
     assert web(us_investigator).get("/")["Location"] == "/cases/"
     assert web(us_liaison).get("/")["Location"] == "/liaison/"
-    for member in (us_auditor, administrator):
-        assert web(member).get("/")["Location"] == "/account/"
+    assert web(us_auditor).get("/")["Location"] == "/audit/"  # auditors: the audit log
+    assert web(administrator).get("/")["Location"] == "/account/"
 
 
 def test_navigation_follows_the_roles(web, us_investigator, us_liaison, us_auditor):
@@ -53,7 +53,7 @@ def test_navigation_follows_the_roles(web, us_investigator, us_liaison, us_audit
     assert nav(web(us_liaison).get("/account/").content.decode())[:5] == [
         "/cases/", "/requests/", "/liaison/", "/liaison/grants/", "/liaison/hits/"]
     assert nav(web(us_auditor).get("/account/").content.decode()) == [
-        "/dashboard/", "/account/"]  # every member sees the dashboard
+        "/audit/", "/audit/verify/", "/dashboard/", "/account/"]  # every member sees the dashboard
 
 
 def test_a_case_is_opened_and_shown_with_its_handling_code(web, us_investigator):
