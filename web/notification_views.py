@@ -2,12 +2,16 @@
 
 Each names a request or a hit and links to the page where it is handled; a request's case
 is named only where the request's rule discloses it to the member (`sharing.selectors`).
+Beside them, the member's country's overdue and due-soon tasks of joint operations
+(`plans.selectors.tasks_needing_attention`): `sharing` sits below `plans`, so the page joins
+the two, and a task stays listed until it is done rather than until it is read.
 """
 
 from __future__ import annotations
 
 from django.shortcuts import redirect, render
 
+from plans.selectors import tasks_needing_attention
 from sharing import centre, selectors
 from web.views import member_page
 
@@ -22,4 +26,5 @@ def notification_centre(request):
     for row in rows:
         row.disclosed = bool(row.share_request) and not selectors.withheld_fields(
             row.share_request, request.user)
-    return render(request, "web/notifications/centre.html", {"rows": rows})
+    tasks = tasks_needing_attention(request.user)
+    return render(request, "web/notifications/centre.html", {"rows": rows, "tasks": tasks})
