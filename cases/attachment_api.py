@@ -4,11 +4,9 @@ GET/POST /api/v1/cases/{id}/attachments/ and GET /api/v1/attachments/{id}/conten
 views parse and render; cases.attachments decides who may do what and does it.
 """
 
-import unicodedata
-from urllib.parse import quote
 
 from django.core.exceptions import SuspiciousOperation
-from django.http import QueryDict, StreamingHttpResponse
+from django.http import QueryDict
 from django.urls import reverse
 from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.types import OpenApiTypes
@@ -31,6 +29,7 @@ from rest_framework.views import APIView
 from cases import attachments
 from cases.api import page_response
 from cases.crypto import AttachmentIntegrityError
+from cases.downloads import file_response
 from cases.models import Attachment
 from cases.upload import EncryptingUploadHandler, UploadRefused
 
@@ -204,16 +203,7 @@ class AttachmentContentView(APIView):
             )
         except AttachmentIntegrityError:
             raise IntegrityFailure() from None
-        content_type = attachment.content_type
-        if content_type.startswith("text/"):
-            content_type += "; charset=utf-8"
-        response = StreamingHttpResponse(body, content_type=content_type)
-        response["Content-Length"] = str(attachment.size)
-        response["Content-Disposition"] = content_disposition(attachment.filename)
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "no-store"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        return response
+        return file_response(attachment, body)
 
 
 def _content_length(request) -> int:
@@ -223,12 +213,3 @@ def _content_length(request) -> int:
         return 0
 
 
-def content_disposition(filename: str) -> str:
-    """`attachment` with an ASCII fallback name and, if needed, RFC 6266 `filename*`."""
-    fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
-    fallback = "".join(ch for ch in fallback if ch.isprintable() and ch not in '"\\')
-    fallback = fallback.strip(" .") or "attachment"
-    value = f'attachment; filename="{fallback}"'
-    if fallback != filename:
-        value += f"; filename*=UTF-8''{quote(filename, safe='')}"
-    return value

@@ -7,7 +7,6 @@ project's exception handler.
 from __future__ import annotations
 
 from django.core.exceptions import SuspiciousOperation, ValidationError
-from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
@@ -21,9 +20,9 @@ from cases.attachment_api import (
     IgnoreClientContentNegotiation,
     _content_length,
     _upload_authentication_classes,
-    content_disposition,
 )
 from cases.crypto import AttachmentIntegrityError
+from cases.downloads import file_response
 from cases.upload import EncryptingUploadHandler, UploadRefused
 from plans import evidence, selectors, services
 from plans.models import (
@@ -419,10 +418,4 @@ class GapEvidenceContentView(GenericAPIView):
         except AttachmentIntegrityError:
             return Response({"detail": "The file failed its integrity check and was not "
                                        "sent; the incident is logged."}, status=500)
-        response = StreamingHttpResponse(body, content_type=item.content_type)
-        response["Content-Length"] = str(item.size)
-        response["Content-Disposition"] = content_disposition(item.filename)
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "no-store"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        return response
+        return file_response(item, body)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import SuspiciousOperation
-from django.http import HttpResponseNotAllowed, StreamingHttpResponse
+from django.http import HttpResponseNotAllowed
 from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect
@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from cases import attachments
-from cases.attachment_api import content_disposition
+from cases.downloads import file_response
 from cases.upload import EncryptingUploadHandler, UploadRefused
 from web.labels import UPLOAD_REFUSALS, UPLOAD_REFUSED_OTHER
 from web.views import member_page
@@ -88,12 +88,4 @@ def evidence_download(request, attachment_id):
     attachment = attachments.attachment_for_download(user=request.user,
                                                      attachment_id=attachment_id)
     attachment, body = attachments.attachment_open(user=request.user, attachment=attachment)
-    content_type = attachment.content_type
-    if content_type.startswith("text/"):
-        content_type += "; charset=utf-8"
-    response = StreamingHttpResponse(body, content_type=content_type)
-    response["Content-Length"] = str(attachment.size)
-    response["Content-Disposition"] = content_disposition(attachment.filename)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return file_response(attachment, body)

@@ -11,13 +11,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from cases.attachment_api import content_disposition
+from cases.downloads import file_response
 from cases.selectors import visible_cases
 from core.errors import Conflict
 from plans import evidence, selectors, services
@@ -309,9 +308,4 @@ def gap_evidence_download(request, evidence_id):
     """A gap's evidence file, decrypted as it streams (the countries the gap names)."""
     item = selectors.get_gap_evidence_for(request.user, evidence_id)
     body = evidence.gap_evidence_open(user=request.user, evidence=item)
-    response = StreamingHttpResponse(body, content_type=item.content_type)
-    response["Content-Length"] = str(item.size)
-    response["Content-Disposition"] = content_disposition(item.filename)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return file_response(item, body)
