@@ -17,6 +17,7 @@ from audit.selectors import can_read_audit
 from cases import selectors
 from core.errors import Conflict
 from sharing import centre
+from workinggroup.models import Role
 from workinggroup.signin.account import verified_member_required
 
 
@@ -95,12 +96,14 @@ def frame(request) -> dict:
 @member_page
 def start(request):
     """The member's main page: an investigator's country's cases, a liaison's inbox, an
-    auditor's audit log; others their account. A member who is both an investigator and a
-    liaison lands on the cases (their own work first)."""
+    auditor's audit log, a statistics member's dashboard; others their account. A member
+    who is both an investigator and a liaison lands on the cases (their own work first)."""
     if request.user.is_investigator:
         return redirect("web:case_list")
     if request.user.is_liaison and request.user.country_id:
         return redirect("web:liaison_inbox")
     if can_read_audit(request.user):
         return redirect("web:audit_log")
+    if request.user.has_role(Role.STATISTICS) and request.user.country_id:
+        return redirect("web:dashboard")  # where their country's figures are read and imported
     return redirect("signin:account")

@@ -39,12 +39,14 @@ def us_case(make_case):
 
 
 def test_an_investigator_lands_on_the_cases_a_liaison_on_the_inbox_others_on_their_account(
-    web, us_investigator, us_liaison, us_auditor, administrator
+    web, us_investigator, us_liaison, us_auditor, administrator, make_member
 ):
     assert web(us_investigator).get("/")["Location"] == "/cases/"
     assert web(us_liaison).get("/")["Location"] == "/liaison/"
     assert web(us_auditor).get("/")["Location"] == "/audit/"  # auditors: the audit log
     assert web(administrator).get("/")["Location"] == "/account/"
+    statistics = make_member("MX", "statistics", username="mx.statistics")
+    assert web(statistics).get("/")["Location"] == "/dashboard/"  # their figures' page
 
 
 def test_navigation_follows_the_roles(web, us_investigator, us_liaison, us_auditor):
