@@ -31,3 +31,10 @@ def origin_label(origin):
 @register.filter
 def identifier_type_label(kind):
     return labels.IDENTIFIER_TYPE_LABELS.get(kind, kind)
+
+
+@register.filter
+def code_meaning(label):
+    """"H1: not for judicial proceedings ..." -> "not for judicial proceedings ...": the
+    meaning of a coded choice, for a page that shows the code itself beside it."""
+    return str(label).partition(": ")[2] or label
