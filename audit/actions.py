@@ -23,7 +23,7 @@ ACTIONS = {
     "auth.session_ended": _("a member ended one of their own sessions"),
     # Members, tokens, countries, keys
     "member.create": _("created a member"),
-    "member.update": _("changed a member's country, roles or status"),
+    "member.update": _("changed a member's details (country, roles, status, contact or language)"),
     "member.disable": _("disabled a member"),
     "token.issue": _("issued an API token"),
     "token.revoke": _("revoked an API token"),
