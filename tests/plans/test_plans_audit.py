@@ -107,3 +107,29 @@ def test_explicit_readers_cannot_name_a_case_or_leave_out_the_actor(us_investiga
         audit.record("plan.update", us_investigator, case=make_case("US"), readers=["MX"])
     with pytest.raises(ValueError, match="does not name its own readers"):
         audit.record("case.view", us_investigator, readers=["MX"])
+
+
+def test_the_auditor_pages_show_partners_no_trace_of_the_linked_case(
+    scenario, web, mx_auditor, gt_auditor, us_auditor
+):
+    """The same invariant through the auditors' pages: the log, the filter by case, the
+    case's trail and both exports."""
+    case = scenario["case"]
+    for auditor in (mx_auditor, gt_auditor):
+        client = web(auditor)
+        log = client.get("/audit/").content.decode()
+        assert "plan.join" in log or "plan.decline" in log  # the plan's trail is theirs to read
+        filtered = client.get(f"/audit/?case={case.pk}").content.decode()
+        assert 'href="/audit/entries/' not in filtered  # no row (the form echoes the id typed)
+        pages = [log, b"".join(client.get("/audit/export.jsonl").streaming_content).decode(),
+                 b"".join(client.get("/audit/export.csv").streaming_content).decode()]
+        for page in pages:
+            assert str(case.pk) not in page and case.reference not in page
+        # The filter form lists every action's name: in the log, look at the rows only.
+        assert '<span class="hint">plan.link_case</span>' not in log
+        assert "plan.link_case" not in pages[1] and "plan.link_case" not in pages[2]
+        trail = client.get(f"/audit/cases/{case.pk}/")
+        assert 'href="/audit/entries/' not in trail.content.decode()  # not one entry of it
+    # The linking country's auditors see the link.
+    us_log = web(us_auditor).get("/audit/?action=plan.link_case").content.decode()
+    assert '<span class="hint">plan.link_case</span>' in us_log
