@@ -253,8 +253,9 @@ def _decide(*, action, share_request, liaison, note, approve: bool) -> ShareRequ
                     if approve else
                     _("the share request is %(status)s; only a pending request can be denied")
                 )
-                raise ShareStateConflict(
-                    message % {"status": share_request.status}, share_request.status
+                raise ShareStateConflict(  # the state in words for people, its code for clients
+                    message % {"status": share_request.get_status_display().lower()},
+                    share_request.status,
                 )
             now = timezone.now()
             if approve and share_request.expires_at <= now:
@@ -314,7 +315,7 @@ def share_request_revoke(*, share_request, liaison, note="") -> ShareRequest:
             if share_request.status != ShareStatus.APPROVED:
                 raise ShareStateConflict(
                     _("the share request is %(status)s; only an approved share can be revoked")
-                    % {"status": share_request.status},
+                    % {"status": share_request.get_status_display().lower()},
                     share_request.status,
                 )
             now = timezone.now()

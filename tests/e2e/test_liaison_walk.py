@@ -28,10 +28,12 @@ from workinggroup.models import Country
 TEXT = {
     "en": {"approve": "Approve", "deny": "Deny", "inbox": "Requests to decide",
            "approved": "Approved:", "conflict": "only a pending request can be denied",
+           "state": "is approved;",
            "forbidden": "You cannot do this", "revoke": "Revoke", "revoked": "Revoked:",
            "not_found": "Page not found", "grants": "Grants"},
     "es": {"approve": "Aprobar", "deny": "Denegar", "inbox": "Solicitudes por decidir",
            "approved": "Aprobada:", "conflict": "solo una solicitud", "revoke": "Revocar",
+           "state": "está en estado aprobada;",
            "forbidden": "No puede hacer esto", "revoked": "Revocado:",
            "not_found": "Página no encontrada", "grants": "Concesiones"},
 }
@@ -102,7 +104,7 @@ def test_the_liaisons_walk(
     late.wait_for_load_state()
     assert statuses.get(late.url) == 409
     problem = late.locator("main [role=alert]").inner_text()
-    assert "approved" in problem and t["conflict"] in problem
+    assert t["state"] in problem and t["conflict"] in problem  # the new state, in words
     look(late, "inbox-conflict")
     drain_outbox()
     assert AuditEntry.objects.filter(action="share.approve", outcome="success").count() == 1
