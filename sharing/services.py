@@ -1,4 +1,5 @@
-"""Every change to a share: open, approve, deny, revoke, expire.
+"""Every change to a share: open (one recipient, or an offer to several), approve (as many
+distinct liaisons as the approval policy asks), deny, revoke, renew, expire.
 
 Each service runs in one transaction, locks the row it decides on before checking its state,
 writes its audit record in that transaction and sends its notification only after commit.
@@ -11,75 +12,36 @@ of the same case can never each write a union that misses the other's share.
 
 import logging
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 import audit
-from audit.actions import Outcome
-from cases import permissions
 from cases.models import Case, Subject
 from cases.selectors import visible_cases
-from core.errors import Conflict
 from core.roles import holds_role_permission
-from sharing import centre, notifications, selectors
-from sharing.models import SUBJECT_SCOPES, ShareOrigin, ShareRequest, ShareStatus
+from sharing import centre, notifications
+from sharing.models import (
+    SUBJECT_SCOPES,
+    UNDECIDED,
+    ShareApproval,
+    ShareOrigin,
+    ShareRequest,
+    ShareStatus,
+)
+from sharing.policy import approvals_required
+from sharing.renewal import share_request_renew  # noqa: F401  (a service like the others)
+from sharing.steps import ShareStateConflict
+from sharing.steps import invalid as _invalid
+from sharing.steps import lock as _lock
+from sharing.steps import notify_on_commit as _notify_on_commit
+from sharing.steps import record_refusal as _record_refusal
+from sharing.steps import sync_grants as _sync_grants
 
 log = logging.getLogger(__name__)
-
-
-class ShareStateConflict(Conflict):
-    """The request is not in a state that allows this step (409, naming the current state)."""
-
-    def __init__(self, message, status: str):
-        super().__init__(message, status=status)
-
-
-def _invalid(field: str, message) -> ValidationError:
-    return ValidationError({field: [message]})
-
-
-def _record_refusal(action, actor, share_request_or_case, exc) -> None:
-    """Audit a refused step after its transaction rolled back, naming the case it concerned."""
-    if isinstance(share_request_or_case, Case):
-        target, case = share_request_or_case, share_request_or_case
-    else:
-        target, case = share_request_or_case, share_request_or_case.case
-    outcome = Outcome.DENIED if isinstance(exc, PermissionDenied) else Outcome.FAILURE
-    audit.record(action, actor, target=target, case=case, outcome=outcome,
-                 reason=str(exc)[:200])
-
-
-def _lock(share_request) -> ShareRequest:
-    """Lock the case, then the request (always in this order), and return it fresh."""
-    case_id = ShareRequest.objects.values_list("case_id", flat=True).get(pk=share_request.pk)
-    case = Case.objects.select_for_update(no_key=True).get(pk=case_id)
-    locked = ShareRequest.objects.select_for_update().get(pk=share_request.pk)
-    locked.case = case
-    return locked
-
-
-def _sync_grants(case, country, at) -> set[str]:
-    """The recipient country's grants on the case, and on the protected subjects its shares
-    name, become the union of its active shares (each lasting as long as they do)."""
-    perms, until = set(), {}
-    for scope, expires_at in selectors.active_scopes(case, country, at):
-        for codename in permissions.SCOPES[scope]:
-            perms.add(codename)
-            until[codename] = max(until.get(codename, expires_at), expires_at)
-    permissions.set_country_grants(case, country, perms, until=until)
-    named = selectors.active_named_subjects(case, country, at)
-    permissions.set_subject_grants(case, country, named)
-    return perms
-
-
-def _notify_on_commit(event: str, share_request) -> None:
-    share_request_id = str(share_request.pk)
-    transaction.on_commit(
-        lambda: notifications.enqueue(event, share_request_id), robust=True
-    )
 
 
 def _named_subjects(case, scope, subject_ids) -> list[Subject]:
@@ -124,6 +86,42 @@ def share_request_open(
             justification=justification, expires_at=expires_at, named_subjects=named_subjects,
             from_hit=from_hit,
         )
+    except (PermissionDenied, ShareStateConflict) as exc:
+        _record_refusal("share.open", requester, case, exc)
+        raise
+
+
+def share_requests_offer(
+    *,
+    requester,
+    case: Case,
+    recipient_countries,
+    scope: str,
+    justification: str,
+    expires_at,
+    named_subjects=(),
+) -> list[ShareRequest]:
+    """Offer one case to several partner countries at once: one request per country (each
+    decided, expiring and revoked on its own), all or nothing in one transaction.
+
+    Each request is opened exactly as share_request_open would; the first refusal (a
+    recipient already with an undecided request: 409) rolls back every one, and is audited.
+    No request names the others: each recipient learns only of its own.
+    """
+    countries = list(recipient_countries or ())
+    codes = [c.pk for c in countries]
+    if not countries:
+        raise _invalid("recipient_countries", _("name at least one partner country"))
+    if len(set(codes)) != len(codes):
+        raise _invalid("recipient_countries", _("each country at most once"))
+    try:
+        with transaction.atomic():
+            return [
+                _open(requester=requester, case=case, recipient_country=country, scope=scope,
+                      justification=justification, expires_at=expires_at,
+                      named_subjects=named_subjects, from_hit=False)
+                for country in sorted(countries, key=lambda c: c.pk)
+            ]
     except (PermissionDenied, ShareStateConflict) as exc:
         _record_refusal("share.open", requester, case, exc)
         raise
@@ -206,7 +204,7 @@ def _open(*, requester, case, recipient_country, scope, justification, expires_a
         # Under the case's lock, so two requests racing for the same recipient queue here.
         case = Case.objects.select_for_update(no_key=True).get(pk=case.pk)
         open_one = ShareRequest.objects.filter(
-            case=case, recipient_country=recipient_country, status=ShareStatus.PENDING
+            case=case, recipient_country=recipient_country, status__in=UNDECIDED
         ).first()
         if open_one is not None:
             raise ShareStateConflict(
@@ -225,12 +223,16 @@ def _open(*, requester, case, recipient_country, scope, justification, expires_a
             requested_by=requester,
             created_at=now,
             expires_at=expires_at,
+            # The policy in force now stays this request's (a later change never alters it).
+            approvals_required=approvals_required(case.owner_country_id, case.handling_code),
+            handling_code_at_open=case.handling_code,
         )
         share_request.named_subjects.set(subjects)
         audit.record(
             "share.open", requester, target=share_request, case=case,
             recipient_country=recipient_country.pk, scope=scope, origin=origin,
             expires_at=expires_at, named_subjects=sorted(str(s.pk) for s in subjects),
+            approvals_required=share_request.approvals_required,
         )
         centre.record_share_step(centre.OPENED, share_request, requester)
         _notify_on_commit(notifications.OPENED, share_request)
@@ -238,7 +240,11 @@ def _open(*, requester, case, recipient_country, scope, justification, expires_a
 
 
 def _decide(*, action, share_request, liaison, note, approve: bool) -> ShareRequest:
-    """Approve or deny a pending request; only the owner's liaisons, never the requester."""
+    """Approve or deny an undecided request; only the owner's liaisons, never the requester.
+
+    An approval adds one liaison's approval; the last one the request needs makes the grant
+    (before it, the request awaits another approval). One denial ends the request.
+    """
     try:
         with transaction.atomic():
             share_request = _lock(share_request)
@@ -247,7 +253,7 @@ def _decide(*, action, share_request, liaison, note, approve: bool) -> ShareRequ
                     _("only a liaison of %(country)s who did not ask for it can decide this "
                       "request") % {"country": share_request.case.owner_country_id}
                 )
-            if share_request.status != ShareStatus.PENDING:
+            if not share_request.is_undecided():
                 message = (
                     _("the share request is %(status)s; only a pending request can be approved")
                     if approve else
@@ -258,52 +264,104 @@ def _decide(*, action, share_request, liaison, note, approve: bool) -> ShareRequ
                     share_request.status,
                 )
             now = timezone.now()
-            if approve and share_request.expires_at <= now:
-                raise ShareStateConflict(
-                    _("the share request is pending but its expires_at has passed; "
-                      "open a new request"),
-                    share_request.status,
-                )
-            share_request.status = ShareStatus.APPROVED if approve else ShareStatus.DENIED
+            note = (note or "").strip()
+            if approve:
+                return _approve(share_request, liaison, note, now)
+            share_request.status = ShareStatus.DENIED
             share_request.decided_by, share_request.decided_at = liaison, now
-            share_request.decision_note = (note or "").strip()
+            share_request.decision_note = note
             share_request.save(
                 update_fields=["status", "decided_by", "decided_at", "decision_note"]
             )
-            details = {}
-            if approve:
-                details["grants"] = _sync_grants(
-                    share_request.case, share_request.recipient_country, now
-                )
             audit.record(
                 action, liaison, target=share_request, case=share_request.case,
                 recipient_country=share_request.recipient_country_id,
-                scope=share_request.scope, expires_at=share_request.expires_at, **details,
+                scope=share_request.scope, expires_at=share_request.expires_at,
+                approvals=share_request.approvals.count(),
             )
-            centre.record_share_step(centre.APPROVED if approve else centre.DENIED,
-                                     share_request, liaison)
-            _notify_on_commit(notifications.APPROVED if approve else notifications.DENIED,
-                              share_request)
+            centre.record_share_step(centre.DENIED, share_request, liaison)
+            _notify_on_commit(notifications.DENIED, share_request)
     except (PermissionDenied, ShareStateConflict) as exc:
         _record_refusal(action, liaison, share_request, exc)
         raise
     return share_request
 
 
+def _approve(share_request, liaison, note, now) -> ShareRequest:
+    """One approval of a locked, undecided request (see _decide)."""
+    if share_request.approvals.filter(liaison=liaison).exists():
+        raise PermissionDenied(
+            _("you already approved this request; its next approval must come from another "
+              "liaison of %(country)s") % {"country": share_request.case.owner_country_id}
+        )
+    if share_request.expires_at <= now:
+        raise ShareStateConflict(
+            _("the share request is pending but its expires_at has passed; "
+              "open a new request"),
+            share_request.status,
+        )
+    ShareApproval.objects.create(share_request=share_request, liaison=liaison,
+                                 approved_at=now, note=note)
+    given, needed = share_request.approvals.count(), share_request.approvals_needed()
+    details = {"approval": f"{given} of {needed}"}
+    if given < needed:
+        share_request.status = ShareStatus.AWAITING_SECOND
+        share_request.save(update_fields=["status"])
+    else:
+        share_request.status = ShareStatus.APPROVED
+        share_request.decided_by, share_request.decided_at = liaison, now
+        share_request.decision_note = note
+        share_request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        details["grants"] = _sync_grants(share_request.case, share_request.recipient_country,
+                                         now)
+    if share_request.renews_id:
+        details["renews"] = str(share_request.renews_id)
+    audit.record(
+        "share.approve", liaison, target=share_request, case=share_request.case,
+        recipient_country=share_request.recipient_country_id,
+        scope=share_request.scope, expires_at=share_request.expires_at, **details,
+    )
+    if share_request.status == ShareStatus.APPROVED:
+        centre.record_share_step(centre.APPROVED, share_request, liaison)
+        _notify_on_commit(notifications.APPROVED, share_request)
+    return share_request
+
+
 def share_request_approve(*, share_request, liaison, note="") -> ShareRequest:
-    """Approve: the recipient country's grants become the union of its active shares."""
+    """Approve: one more approval; the last one the policy asks for grants the scope (the
+    recipient country's grants become the union of its active shares)."""
     return _decide(action="share.approve", share_request=share_request, liaison=liaison,
                    note=note, approve=True)
 
 
 def share_request_deny(*, share_request, liaison, note="") -> ShareRequest:
-    """Deny a pending request; it stays as history and grants nothing."""
+    """Deny an undecided request, even after some approvals; it stays as history and grants
+    nothing."""
     return _decide(action="share.deny", share_request=share_request, liaison=liaison,
                    note=note, approve=False)
 
 
+def _linked_renewals(share_request) -> list[ShareRequest]:
+    """The other requests of its renewal chain (what it renews, what renews it, and so on),
+    locked; the caller holds the case's lock, so the chain cannot change meanwhile."""
+    seen, frontier, linked = {share_request.pk}, [share_request], []
+    while frontier:
+        ids = {r.renews_id for r in frontier if r.renews_id} | {r.pk for r in frontier}
+        rows = list(ShareRequest.objects.select_for_update().filter(
+            Q(pk__in=[r.renews_id for r in frontier if r.renews_id]) | Q(renews_id__in=ids)
+        ).order_by("created_at", "pk"))
+        frontier = [r for r in rows if r.pk not in seen]
+        seen.update(r.pk for r in frontier)
+        linked += frontier
+    return linked
+
+
 def share_request_revoke(*, share_request, liaison, note="") -> ShareRequest:
-    """Take an approved share back at once; other active shares of the case keep theirs."""
+    """Take an approved share back at once; other active shares of the case keep theirs.
+
+    A share and its renewals are one grant continued: revoking one revokes every approved
+    request of its renewal chain, and cancels a renewal still undecided.
+    """
     try:
         with transaction.atomic():
             share_request = _lock(share_request)
@@ -319,20 +377,39 @@ def share_request_revoke(*, share_request, liaison, note="") -> ShareRequest:
                     share_request.status,
                 )
             now = timezone.now()
-            share_request.status = ShareStatus.REVOKED
-            share_request.revoked_by, share_request.revoked_at = liaison, now
-            share_request.revocation_note = (note or "").strip()
-            share_request.save(
-                update_fields=["status", "revoked_by", "revoked_at", "revocation_note"]
-            )
+            note = (note or "").strip()
+            revoked, cancelled = [share_request], []
+            for linked in _linked_renewals(share_request):
+                linked.case = share_request.case
+                if linked.status == ShareStatus.APPROVED:
+                    revoked.append(linked)
+                elif linked.is_undecided():
+                    cancelled.append(linked)
+            for row in revoked:
+                row.status = ShareStatus.REVOKED
+                row.revoked_by, row.revoked_at, row.revocation_note = liaison, now, note
+                row.save(update_fields=["status", "revoked_by", "revoked_at", "revocation_note"])
+            for row in cancelled:
+                row.status = ShareStatus.CANCELLED
+                row.decided_by, row.decided_at = liaison, now
+                row.save(update_fields=["status", "decided_by", "decided_at"])
             grants = _sync_grants(share_request.case, share_request.recipient_country, now)
-            audit.record(
-                "share.revoke", liaison, target=share_request, case=share_request.case,
-                recipient_country=share_request.recipient_country_id,
-                scope=share_request.scope, grants=grants,
-            )
-            centre.record_share_step(centre.REVOKED, share_request, liaison)
-            _notify_on_commit(notifications.REVOKED, share_request)
+            for row in revoked:
+                extra = {} if row is share_request else {"with_share": str(share_request.pk)}
+                audit.record(
+                    "share.revoke", liaison, target=row, case=row.case,
+                    recipient_country=row.recipient_country_id, scope=row.scope,
+                    grants=grants, **extra,
+                )
+                centre.record_share_step(centre.REVOKED, row, liaison)
+                _notify_on_commit(notifications.REVOKED, row)
+            for row in cancelled:
+                audit.record(
+                    "share.cancel", liaison, target=row, case=row.case,
+                    recipient_country=row.recipient_country_id, scope=row.scope,
+                    renews=str(row.renews_id), revoked=str(share_request.pk),
+                )
+                centre.record_share_step(centre.CANCELLED, row, liaison)
     except (PermissionDenied, ShareStateConflict) as exc:
         _record_refusal("share.revoke", liaison, share_request, exc)
         raise
