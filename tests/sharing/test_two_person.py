@@ -219,8 +219,9 @@ def test_the_policy_service_refuses_zero_and_non_administrators(db, administrato
 def test_the_migration_gives_older_requests_their_code_and_their_one_approval(
     h2_case, offer, shared, us_liaison, us_case
 ):
-    """Requests from before the rule: one approval needed (the policy then), the case's code
-    as it stands, and the approval that decided them kept as an approval row."""
+    """Requests from before the rule: the case's code as it stands; a decided one needed one
+    approval (the policy then) and keeps the approval that decided it as an approval row; an
+    undecided one needs the default for its code from now on."""
     import importlib
 
     from django.apps import apps
@@ -233,7 +234,9 @@ def test_the_migration_gives_older_requests_their_code_and_their_one_approval(
     ShareRequest.objects.update(handling_code_at_open="H0", approvals_required=1)
     importlib.import_module("sharing.migrations.0006_two_person_rule").backfill(apps, None)
     pending.refresh_from_db()
-    assert (pending.handling_code_at_open, pending.approvals_needed()) == ("H2", 1)
+    # Still undecided when the rule arrives: it needs the rule (two for H2), or one liaison
+    # alone could still release an H2 case opened the day before the upgrade.
+    assert (pending.handling_code_at_open, pending.approvals_needed()) == ("H2", 2)
     assert pending.approvals.count() == 0
     [approval] = ShareApproval.objects.filter(share_request=approved)
     assert (approval.liaison, approval.approved_at) == (us_liaison, ShareRequest.objects.get(
