@@ -36,8 +36,11 @@ from sharing.models import (
 )
 
 # The fields that say which case a request is about (as the API and the pages name them):
-# withheld from a partner who asked from a lookup hit until the request is approved.
-CASE_FIELDS = ("case", "case_reference", "handling_code", "handling_note", "named_subjects")
+# withheld from a partner who asked from a lookup hit until the request is approved. How
+# many approvals it needs goes with them: the policy is per handling code, so the number
+# would tell the code (2 is H2 or H3 by default).
+CASE_FIELDS = ("case", "case_reference", "handling_code", "handling_note", "named_subjects",
+               "approvals_needed")
 # Who decided, for the owner's eyes only: a partner learns that its request was approved or
 # denied, never which of the owner's liaisons approved it (nor their notes to each other).
 OWNER_FIELDS = ("approvals", "decided_by")

@@ -97,9 +97,12 @@ class ShareRequestSerializer(serializers.ModelSerializer):
     approvals_given = serializers.SerializerMethodField(
         help_text="How many liaisons of the owner country have approved it so far.")
     approvals_needed = serializers.SerializerMethodField(
+        allow_null=True,
         help_text="How many distinct liaisons of the owner country must approve it: the "
                   "approval policy when it was opened, or the stricter one of the case's "
-                  "handling code if that was raised since.")
+                  "handling code if that was raised since. Null where the case's fields are "
+                  "(a partner's request from a lookup hit, until approved): it would tell "
+                  "the handling code.")
     renews = serializers.UUIDField(
         source="renews_id", allow_null=True,
         help_text="The approved share this request renews, if it is a renewal.")

@@ -6,14 +6,22 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# sharing.policy.DEFAULT_APPROVALS as issue 18 set it (no SharePolicy row exists yet).
+DEFAULT_APPROVALS = {"H0": 1, "H1": 1, "H2": 2, "H3": 2}
+
+
 def backfill(apps, schema_editor):
-    """Requests opened before the rule needed one approval (the policy then) under the case's
-    code as it is now; each approved one keeps its single approval as an approval row."""
+    """Requests decided before the rule needed one approval (the policy then) under the case's
+    code as it is now; each approved one keeps its single approval as an approval row. A
+    request still pending needs the rule from now on (the default for its case's code):
+    otherwise one liaison alone could release an H2 or H3 case opened before the upgrade."""
     ShareRequest = apps.get_model("sharing", "ShareRequest")
     ShareApproval = apps.get_model("sharing", "ShareApproval")
     for row in ShareRequest.objects.select_related("case").iterator():
         row.handling_code_at_open = row.case.handling_code
-        row.save(update_fields=["handling_code_at_open"])
+        if row.status == "pending":
+            row.approvals_required = DEFAULT_APPROVALS[row.case.handling_code]
+        row.save(update_fields=["handling_code_at_open", "approvals_required"])
         if row.status in ("approved", "revoked", "expired") and row.decided_by_id:
             ShareApproval.objects.get_or_create(
                 share_request=row, liaison_id=row.decided_by_id,

@@ -219,8 +219,9 @@ def test_the_policy_service_refuses_zero_and_non_administrators(db, administrato
 def test_the_migration_gives_older_requests_their_code_and_their_one_approval(
     h2_case, offer, shared, us_liaison, us_case
 ):
-    """Requests from before the rule: one approval needed (the policy then), the case's code
-    as it stands, and the approval that decided them kept as an approval row."""
+    """Requests from before the rule: the case's code as it stands; a decided one needed one
+    approval (the policy then) and keeps the approval that decided it as an approval row; an
+    undecided one needs the default for its code from now on."""
     import importlib
 
     from django.apps import apps
@@ -233,8 +234,38 @@ def test_the_migration_gives_older_requests_their_code_and_their_one_approval(
     ShareRequest.objects.update(handling_code_at_open="H0", approvals_required=1)
     importlib.import_module("sharing.migrations.0006_two_person_rule").backfill(apps, None)
     pending.refresh_from_db()
-    assert (pending.handling_code_at_open, pending.approvals_needed()) == ("H2", 1)
+    # Still undecided when the rule arrives: it needs the rule (two for H2), or one liaison
+    # alone could still release an H2 case opened the day before the upgrade.
+    assert (pending.handling_code_at_open, pending.approvals_needed()) == ("H2", 2)
     assert pending.approvals.count() == 0
     [approval] = ShareApproval.objects.filter(share_request=approved)
     assert (approval.liaison, approval.approved_at) == (us_liaison, ShareRequest.objects.get(
         pk=approved.pk).decided_at)
+
+
+@pytest.mark.parametrize("code", ["H0", "H2"])
+def test_a_request_from_a_lookup_hit_does_not_tell_the_partner_how_many_approvals_it_needs(
+    api, make_case, mx_investigator, us_liaison, code
+):
+    """approvals_needed follows from the handling code (2 for H2 and H3 by default), which a
+    partner asking from a hit must not learn before the request is approved."""
+    case = make_case("US", handling_code=code)
+    share_request = services.share_request_open(
+        requester=mx_investigator, case=case, recipient_country=None, scope="summary",
+        justification="Same passport in our case", from_hit=True,
+        expires_at=share_request_expiry())
+    seen = api(mx_investigator).get(f"{URL}{share_request.pk}/").json()
+    assert (seen["handling_code"], seen["approvals_needed"]) == (None, None)
+    listed = api(mx_investigator).get(URL).json()["results"]
+    assert [(r["handling_code"], r["approvals_needed"]) for r in listed] == [(None, None)]
+    # The owner's liaisons see it, as they see the code.
+    assert api(us_liaison).get(f"{URL}{share_request.pk}/").json()["approvals_needed"] == (
+        2 if code == "H2" else 1)
+
+
+def share_request_expiry():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    return timezone.now() + dt.timedelta(days=30)
