@@ -65,10 +65,17 @@ def owner_fields_withheld(share_request, user) -> tuple[str, ...]:
 
 def _withhold(share_requests, user):
     """Mark what the user must not see on each request: `withheld` (the case's fields) and
-    `owner_withheld` (who approved: the owner country's business)."""
+    `owner_withheld` (who approved: the owner country's business).
+
+    A request whose case is withheld shows an undecided state as `pending`: "awaiting a
+    second approval" would tell the partner the case's policy asks two, so roughly its
+    handling code. These rows are for reading; services re-read the row under its lock.
+    """
     for share_request in share_requests:
         share_request.withheld = withheld_fields(share_request, user)
         share_request.owner_withheld = owner_fields_withheld(share_request, user)
+        if share_request.withheld and share_request.is_undecided():
+            share_request.status = ShareStatus.PENDING
     return share_requests
 
 
@@ -97,7 +104,7 @@ class ShareRequestFilter(django_filters.FilterSet):
     """The share-request list's filters; `case` matches only requests whose case the caller
     may know (a filter never confirms a lookup hit's case)."""
 
-    status = django_filters.ChoiceFilter(choices=ShareStatus.choices)
+    status = django_filters.ChoiceFilter(choices=ShareStatus.choices, method="filter_status")
     scope = django_filters.ChoiceFilter(choices=ShareScope.choices)
     origin = django_filters.ChoiceFilter(choices=ShareOrigin.choices)
     recipient_country = CountryCodeFilter(field_name="recipient_country_id", max_length=2)
@@ -106,6 +113,17 @@ class ShareRequestFilter(django_filters.FilterSet):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+
+    def filter_status(self, queryset, name, value):
+        """As the rows show it: a request whose case is withheld is `pending` while undecided
+        (see _withhold), so the filter cannot tell its second approval either."""
+        withheld = ~case_disclosed_to(self.user)
+        if value == ShareStatus.PENDING:
+            return queryset.filter(
+                Q(status=ShareStatus.PENDING) | (withheld & Q(status__in=UNDECIDED)))
+        if value == ShareStatus.AWAITING_SECOND:
+            return queryset.filter(case_disclosed_to(self.user), status=value)
+        return queryset.filter(status=value)
 
     def filter_case(self, queryset, name, value):
         return queryset.filter(case_disclosed_to(self.user), case_id=value)

@@ -263,6 +263,35 @@ def test_a_request_from_a_lookup_hit_does_not_tell_the_partner_how_many_approval
         2 if code == "H2" else 1)
 
 
+
+def test_a_request_from_a_lookup_hit_awaiting_its_second_approval_reads_pending_to_the_partner(
+    api, make_case, mx_investigator, us_liaison, us_liaison2
+):
+    """'Awaiting a second approval' would tell the partner the case's policy asks two, so
+    roughly its withheld handling code: the partner reads 'pending', in the rows and in the
+    status filter, until the request is decided; the owner reads the state as it is."""
+    case = make_case("US", handling_code="H2")
+    share_request = services.share_request_open(
+        requester=mx_investigator, case=case, recipient_country=None, scope="summary",
+        justification="Same passport in our case", from_hit=True,
+        expires_at=share_request_expiry())
+    services.share_request_approve(share_request=share_request, liaison=us_liaison)
+    assert ShareRequest.objects.get(pk=share_request.pk).status == "awaiting_second_approval"
+
+    partner = api(mx_investigator)
+    assert partner.get(f"{URL}{share_request.pk}/").json()["status"] == "pending"
+    assert [r["status"] for r in partner.get(URL).json()["results"]] == ["pending"]
+    assert [r["id"] for r in partner.get(URL, {"status": "pending"}).json()["results"]] == [
+        str(share_request.pk)]
+    assert partner.get(URL, {"status": "awaiting_second_approval"}).json()["results"] == []
+    owner = api(us_liaison)
+    assert owner.get(f"{URL}{share_request.pk}/").json()["status"] == "awaiting_second_approval"
+    assert owner.get(URL, {"status": "pending"}).json()["results"] == []
+
+    services.share_request_approve(share_request=share_request, liaison=us_liaison2)
+    assert partner.get(f"{URL}{share_request.pk}/").json()["status"] == "approved"
+
+
 def share_request_expiry():
     import datetime as dt
 
