@@ -55,6 +55,10 @@ ACTIONS = {
     "share.revoke": _("revoked a share"),
     "share.expire": _("a share expired"),
     "share.list": _("listed share requests or a case's shares"),
+    "share.renew": _("asked to renew a share before it expires"),
+    "share.cancel": _("a pending renewal was cancelled because its share was revoked"),
+    "share.policy_update": _("an administrator changed how many liaisons approve a country's "
+                             "shares of one handling code"),
     "notification.read": _("marked their notifications read"),
     # Hit/no-hit lookup
     "lookup.search": _("searched partners' holdings for an identifier"),

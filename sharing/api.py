@@ -7,7 +7,12 @@ involving the caller's country 404), the filters and paging, what a partner must
 """
 
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action, api_view
 from rest_framework.response import Response
@@ -18,15 +23,28 @@ from cases.selectors import get_case_for
 from sharing import selectors, services
 from sharing.serializers import (
     DecisionSerializer,
+    ShareRenewSerializer,
     ShareRequestOpenSerializer,
     ShareRequestSerializer,
+)
+
+# The answer to an offer to several countries (`recipient_countries`) or a request from a
+# lookup hit: one request per country or matched case.
+SEVERAL = inline_serializer(
+    name="ShareRequestsOpened",
+    fields={"results": ShareRequestSerializer(many=True)},
+)
+OPENED = PolymorphicProxySerializer(
+    component_name="ShareRequestOpened",
+    serializers=[ShareRequestSerializer, SEVERAL],
+    resource_type_field_name=None,
 )
 
 
 class ShareRequestViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
-    """GET/POST /api/v1/share-requests/, GET .../{id}/, POST .../{id}/approve|deny|revoke/."""
+    """GET/POST /api/v1/share-requests/, GET .../{id}/, POST .../{id}/approve|deny|revoke|renew/."""
 
     serializer_class = ShareRequestSerializer
     # For the OpenAPI schema's query parameters; the filtering itself is sharing.selectors'.
@@ -45,7 +63,15 @@ class ShareRequestViewSet(
         share_request = selectors.share_request_detail(request.user, pk)
         return Response(self.get_serializer(share_request).data)
 
-    @extend_schema(request=ShareRequestOpenSerializer, responses={201: ShareRequestSerializer})
+    @extend_schema(
+        request=ShareRequestOpenSerializer,
+        responses={201: OPENED},
+        description="Open a share request. With `case` and `recipient_country` (or neither, "
+                    "a partner asking for itself) the answer is the request; with "
+                    "`recipient_countries` (an owner's offer to several partners, all or "
+                    "nothing: 409 and nothing opened if any of them already has an undecided "
+                    "request for the case) or `hit_id`, it is `{\"results\": [...]}`.",
+    )
     def create(self, request, *args, **kwargs):
         services.require_share_requester(request.user)  # 403 before looking at the body
         form = ShareRequestOpenSerializer(data=request.data)
@@ -60,6 +86,15 @@ class ShareRequestViewSet(
                             status=201)
         # The case through the gate: 404 when the caller cannot see it, exactly like a read.
         case = get_case_for(request.user, data["case"])
+        if "recipient_countries" in data:
+            opened = services.share_requests_offer(
+                requester=request.user, case=case,
+                recipient_countries=data["recipient_countries"], scope=data["scope"],
+                justification=data["justification"], expires_at=data["expires_at"],
+                named_subjects=data["named_subjects"],
+            )
+            return Response({"results": self.get_serializer(opened, many=True).data},
+                            status=201)
         share_request = services.share_request_open(
             requester=request.user,
             case=case,
@@ -83,20 +118,41 @@ class ShareRequestViewSet(
     @extend_schema(request=DecisionSerializer, responses=ShareRequestSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        """Approve (owner-country liaison, not the requester): grants the scope."""
+        """Approve (owner-country liaison, not the requester, not one who approved it
+        already: 403 with the reason). The last approval the policy asks for grants the
+        scope; before it, the status is `awaiting_second_approval`."""
         return self._decision(request, pk, services.share_request_approve)
 
     @extend_schema(request=DecisionSerializer, responses=ShareRequestSerializer)
     @action(detail=True, methods=["post"])
     def deny(self, request, pk=None):
-        """Deny (owner-country liaison, not the requester)."""
+        """Deny (owner-country liaison, not the requester), pending or awaiting a second
+        approval: one denial ends the request."""
         return self._decision(request, pk, services.share_request_deny)
 
     @extend_schema(request=DecisionSerializer, responses=ShareRequestSerializer)
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
-        """Revoke an approved share (owner-country liaison); access ends at once."""
+        """Revoke an approved share (owner-country liaison); access ends at once. Its
+        renewals go with it: an approved one is revoked, an undecided one `cancelled`."""
         return self._decision(request, pk, services.share_request_revoke)
+
+    @extend_schema(request=ShareRenewSerializer, responses={201: ShareRequestSerializer})
+    @action(detail=True, methods=["post"])
+    def renew(self, request, pk=None):
+        """Ask to renew an approved share before it expires (an investigator of the owner
+        or the recipient country): a new request with `renews` set, the same case,
+        recipient, scope and named subjects, decided under the approval policy; approved,
+        the share goes on without a gap."""
+        grant = selectors.get_share_request_for(request.user, pk)
+        form = ShareRenewSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        renewal = services.share_request_renew(
+            requester=request.user, grant=grant,
+            justification=form.validated_data["justification"],
+            expires_at=form.validated_data["expires_at"],
+        )
+        return Response(self.get_serializer(renewal).data, status=201)
 
 
 @extend_schema(responses=ShareRequestSerializer(many=True))

@@ -18,6 +18,7 @@ from sharing.models import Notification, NotificationKind, ShareRequest, ShareSt
 from workinggroup.models import Role, User
 
 OPENED, APPROVED, DENIED, REVOKED = "opened", "approved", "denied", "revoked"
+CANCELLED = "cancelled"
 
 
 def _liaisons(country_code: str):
@@ -29,12 +30,12 @@ def _liaisons(country_code: str):
 def record_share_step(event: str, share_request: ShareRequest, actor) -> list[Notification]:
     """Tell whom a share step concerns (never the member who took it): a new request goes to
     the owner country's liaisons to decide; a decision to the member who asked; a revocation
-    to the member who asked when their country held the share. Call inside the step's
-    transaction."""
+    to the member who asked when their country held the share; a renewal cancelled with its
+    revoked share to the member who asked for it. Call inside the step's transaction."""
     if event == OPENED:
         people = list(_liaisons(share_request.case.owner_country_id))
         kind = NotificationKind.TO_DECIDE
-    elif event in (APPROVED, DENIED):
+    elif event in (APPROVED, DENIED, CANCELLED):
         people, kind = [share_request.requested_by], NotificationKind.DECIDED
     elif event == REVOKED and (
         share_request.requested_by.country_id == share_request.recipient_country_id
@@ -62,19 +63,23 @@ EXPIRY_WARNING = dt.timedelta(days=7)
 
 
 def notify_expiring(*, at=None) -> int:
-    """Tell the recipient side of every approved share ending within 7 days (the member who
-    asked, when of the recipient country, and the recipient country's liaisons), once per
-    share: a share already warned of is skipped, so the sweep can run any number of times."""
+    """Tell both sides of every approved share ending within 7 days, once per share: the
+    recipient side (the member who asked, when of the recipient country, and the recipient
+    country's liaisons), so they may ask to renew it, and the owner country's liaisons, who
+    decide. A share already warned of, or whose renewal was approved (it goes on), is
+    skipped, so the sweep can run any number of times."""
     at = at or timezone.now()
     due = (ShareRequest.objects.filter(status=ShareStatus.APPROVED, expires_at__gt=at,
                                        expires_at__lte=at + EXPIRY_WARNING)
            .exclude(pk__in=Notification.objects.filter(kind=NotificationKind.EXPIRING)
                     .values("share_request_id"))
-           .select_related("requested_by"))
+           .exclude(renewals__status=ShareStatus.APPROVED)
+           .select_related("requested_by", "case"))
     made = 0
     for share_request in due:
         with transaction.atomic():
             people = {p.pk: p for p in _liaisons(share_request.recipient_country_id)}
+            people.update({p.pk: p for p in _liaisons(share_request.case.owner_country_id)})
             asker = share_request.requested_by
             if asker.is_active and asker.country_id == share_request.recipient_country_id:
                 people[asker.pk] = asker

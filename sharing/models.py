@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.identifiers import IDENTIFIER_TYPES
-from cases.models import Case, Subject
+from cases.models import Case, HandlingCode, Subject
 from core.roles import holds_role_permission
 from workinggroup.models import Country
 
@@ -40,13 +40,21 @@ SUBJECT_SCOPES = (ShareScope.FULL, ShareScope.FULL_WITH_FILES)
 
 
 class ShareStatus(models.TextChoices):
-    """pending -> approved | denied; approved -> revoked | expired. Nothing else."""
+    """pending -> awaiting_second_approval (a request that needs more than one approval, after
+    each approval but the last) -> approved | denied; approved -> revoked | expired; a pending
+    renewal whose grant was revoked -> cancelled. Nothing else."""
 
     PENDING = "pending", _("Pending")
+    AWAITING_SECOND = "awaiting_second_approval", _("Awaiting a second approval")
     APPROVED = "approved", _("Approved")
     DENIED = "denied", _("Denied")
     REVOKED = "revoked", _("Revoked")
     EXPIRED = "expired", _("Expired")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# Statuses of a request still to be decided (one denial, or the last approval, ends them).
+UNDECIDED = (ShareStatus.PENDING, ShareStatus.AWAITING_SECOND)
 
 
 class ShareOrigin(models.TextChoices):
@@ -79,8 +87,16 @@ class ShareRequest(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(_("expires at"))
     status = models.CharField(
-        max_length=8, choices=ShareStatus.choices, default=ShareStatus.PENDING
+        max_length=24, choices=ShareStatus.choices, default=ShareStatus.PENDING
     )
+    # The approval policy in force when the request was opened, and the case's handling code
+    # then: a later policy change never alters what this request needs (approvals_needed()).
+    approvals_required = models.PositiveSmallIntegerField(default=1)
+    handling_code_at_open = models.CharField(max_length=2, choices=HandlingCode.choices,
+                                             default=HandlingCode.H0)
+    # The approved grant this request renews (same case, recipient, scope and subjects).
+    renews = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True,
+                               related_name="renewals")
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
         related_name="+",
@@ -116,10 +132,13 @@ class ShareRequest(models.Model):
             ),
             models.CheckConstraint(
                 condition=(
-                    models.Q(status=ShareStatus.PENDING, decided_at__isnull=True)
-                    | (~models.Q(status=ShareStatus.PENDING) & models.Q(decided_at__isnull=False))
+                    models.Q(status__in=UNDECIDED, decided_at__isnull=True)
+                    | (~models.Q(status__in=UNDECIDED) & models.Q(decided_at__isnull=False))
                 ),
                 name="share_decided_unless_pending",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(approvals_required__gte=1), name="share_needs_an_approval"
             ),
             models.CheckConstraint(
                 condition=(
@@ -137,6 +156,26 @@ class ShareRequest(models.Model):
         """Approved and not yet past its expiry: the only state that opens the case."""
         at = at or timezone.now()
         return self.status == ShareStatus.APPROVED and self.expires_at > at
+
+    def is_undecided(self) -> bool:
+        """Pending, or awaiting a further approval: a liaison may still approve or deny it."""
+        return self.status in UNDECIDED
+
+    def approvals_needed(self) -> int:
+        """How many distinct liaisons must approve: the policy recorded when it was opened,
+        or, when the case's handling code was raised since, the policy for the new code if
+        that asks more (the stricter applies; a lowered code never asks less)."""
+        from sharing.policy import approvals_required, handling_rank
+
+        needed = self.approvals_required
+        current = self.case.handling_code
+        if handling_rank(current) > handling_rank(self.handling_code_at_open):
+            needed = max(needed, approvals_required(self.case.owner_country_id, current))
+        return needed
+
+    def approvals_given(self) -> int:
+        """How many approvals it has (prefetched by the selectors)."""
+        return len(self.approvals.all())
 
     def can_be_decided_by(self, user) -> bool:
         """A liaison of the owning country who did not ask for it approves or denies it."""
@@ -178,6 +217,61 @@ class ShareRequest(models.Model):
         if expires_at > at + dt.timedelta(days=MAX_SHARE_DAYS):
             return _("must be at most %(days)d days ahead") % {"days": MAX_SHARE_DAYS}
         return ""
+
+
+class ShareApproval(models.Model):
+    """One liaison's approval of a request (who, when, why); a liaison approves once."""
+
+    id = models.BigAutoField(primary_key=True)
+    share_request = models.ForeignKey(ShareRequest, on_delete=models.CASCADE,
+                                      related_name="approvals")
+    liaison = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                related_name="+")
+    approved_at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["approved_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["share_request", "liaison"],
+                                    name="one_approval_per_liaison"),
+        ]
+
+    def __str__(self):
+        return f"approval of {self.share_request_id} by {self.liaison_id}"
+
+
+MAX_APPROVALS = 5  # more liaisons than a country has would block every share
+
+
+class SharePolicy(models.Model):
+    """How many distinct liaisons of the owner country approve a share of a case with this
+    handling code. No row: the default (sharing.policy.DEFAULT_APPROVALS)."""
+
+    id = models.BigAutoField(primary_key=True)
+    owner_country = models.ForeignKey(Country, on_delete=models.CASCADE, related_name="+")
+    handling_code = models.CharField(_("handling code"), max_length=2,
+                                     choices=HandlingCode.choices)
+    approvals_required = models.PositiveSmallIntegerField(_("approvals required"))
+
+    class Meta:
+        verbose_name = _("approval policy")
+        verbose_name_plural = _("approval policies")
+        ordering = ["owner_country", "handling_code"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner_country", "handling_code"],
+                                    name="one_policy_per_country_and_code"),
+            models.CheckConstraint(
+                condition=models.Q(approvals_required__gte=1,
+                                   approvals_required__lte=MAX_APPROVALS),
+                name="policy_approvals_between_1_and_5",
+            ),
+            models.CheckConstraint(condition=models.Q(handling_code__in=HandlingCode.values),
+                                   name="policy_handling_code_known"),
+        ]
+
+    def __str__(self):
+        return f"{self.owner_country_id} {self.handling_code}: {self.approvals_required}"
 
 
 class NamedSubject(models.Model):
@@ -270,7 +364,7 @@ class NotificationKind(models.TextChoices):
     TO_DECIDE = "to_decide", _("A request to decide")
     DECIDED = "decided", _("A decision on your request")
     REVOKED = "revoked", _("A share your country held was revoked")
-    EXPIRING = "expiring", _("A share your country holds ends within 7 days")
+    EXPIRING = "expiring", _("A share your country holds or gave ends within 7 days")
     HIT = "hit", _("A partner's lookup matched your cases")
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import django_filters
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -25,8 +25,10 @@ from cases.selectors import get_case_for, is_owner, require_case_reader
 from core.roles import holds_role_permission
 from sharing.models import (
     SUBJECT_SCOPES,
+    UNDECIDED,
     WAS_APPROVED,
     NamedSubject,
+    ShareApproval,
     ShareOrigin,
     ShareRequest,
     ShareScope,
@@ -36,6 +38,11 @@ from sharing.models import (
 # The fields that say which case a request is about (as the API and the pages name them):
 # withheld from a partner who asked from a lookup hit until the request is approved.
 CASE_FIELDS = ("case", "case_reference", "handling_code", "handling_note", "named_subjects")
+# Who decided, for the owner's eyes only: a partner learns that its request was approved or
+# denied, never which of the owner's liaisons approved it (nor their notes to each other).
+OWNER_FIELDS = ("approvals", "decided_by")
+# What the selectors prefetch so that approvals and approvals_needed() cost no query per row.
+APPROVALS = Prefetch("approvals", queryset=ShareApproval.objects.select_related("liaison"))
 
 
 def _country_code(country) -> str:
@@ -43,8 +50,12 @@ def _country_code(country) -> str:
 
 
 def withheld_fields(share_request, user) -> tuple[str, ...]:
-    """The CASE_FIELDS the user must not see on this request (all of them, or none)."""
-    return () if share_request.discloses_case_to(user) else CASE_FIELDS
+    """The fields the user must not see on this request: the CASE_FIELDS (all of them, or
+    none), and the OWNER_FIELDS unless the user is of the owner country."""
+    withheld = () if share_request.discloses_case_to(user) else CASE_FIELDS
+    if getattr(user, "country_id", None) != share_request.case.owner_country_id:
+        withheld += OWNER_FIELDS
+    return withheld
 
 
 def _withhold(share_requests, user):
@@ -61,7 +72,7 @@ def share_requests_for(user):
     return (
         ShareRequest.objects.filter(Q(case__owner_country=country) | Q(recipient_country=country))
         .select_related("case", "requested_by", "decided_by", "revoked_by")
-        .prefetch_related("named_subjects")
+        .prefetch_related("named_subjects", APPROVALS)
     )
 
 
@@ -142,7 +153,7 @@ def case_holdings(case, at):
     return (
         ShareRequest.objects.filter(case=case, status=ShareStatus.APPROVED, expires_at__gt=at)
         .select_related("case", "requested_by", "decided_by", "revoked_by")
-        .prefetch_related("named_subjects")
+        .prefetch_related("named_subjects", APPROVALS)
         .order_by("expires_at", "recipient_country")
     )
 
@@ -219,15 +230,16 @@ def require_liaison(user) -> None:
 def _full(queryset):
     return queryset.select_related(
         "case", "recipient_country", "requested_by", "decided_by", "revoked_by"
-    ).prefetch_related("named_subjects")
+    ).prefetch_related("named_subjects", APPROVALS)
 
 
 def liaison_inbox(user) -> list[ShareRequest]:
-    """The pending requests for the liaison's country's cases, oldest first (the longest
-    waiting on top); recorded as `share.list`."""
+    """The undecided requests for the liaison's country's cases (pending, or awaiting another
+    approval, with the approvals given so far), oldest first (the longest waiting on top);
+    recorded as `share.list`."""
     require_liaison(user)
     rows = list(_full(ShareRequest.objects.filter(
-        case__owner_country=user.country_id, status=ShareStatus.PENDING,
+        case__owner_country=user.country_id, status__in=UNDECIDED,
     )).order_by("created_at", "pk"))
     _withhold(rows, user)
     audit.record("share.list", user, target=("sharing.sharerequest", ""),

@@ -17,6 +17,12 @@ class ShareRequestOpenSerializer(StrictInput):
         required=False, help_text="Instead of `case`: ask for the cases behind a lookup hit."
     )
     recipient_country = StrictCharField(max_length=2, required=False)
+    recipient_countries = serializers.ListField(
+        child=StrictCharField(max_length=2), required=False, min_length=1, max_length=50,
+        help_text="Instead of `recipient_country`, when offering your country's case: one "
+                  "request per partner country, all or nothing. The 201 answer is then "
+                  "`{\"results\": [...]}`, one request per country.",
+    )
     scope = serializers.ChoiceField(choices=ShareScope.choices)
     justification = StrictCharField(max_length=2000)
     expires_at = serializers.DateTimeField()
@@ -27,6 +33,9 @@ class ShareRequestOpenSerializer(StrictInput):
     def validate(self, data):
         if ("case" in data) == ("hit_id" in data):
             raise serializers.ValidationError({"case": "give either case or hit_id"})
+        if "recipient_countries" in data and ("recipient_country" in data or "hit_id" in data):
+            raise serializers.ValidationError(
+                {"recipient_countries": "not with recipient_country or hit_id"})
         if "hit_id" in data and data.get("named_subjects"):
             raise serializers.ValidationError(
                 {"named_subjects": "not with hit_id: name protected subjects once you see them"}
@@ -35,6 +44,29 @@ class ShareRequestOpenSerializer(StrictInput):
 
     def validate_recipient_country(self, value):
         return Country.objects.get(code=clean_country_code(value))
+
+    def validate_recipient_countries(self, value):
+        codes = [clean_country_code(v) for v in value]
+        if len(set(codes)) != len(codes):
+            raise serializers.ValidationError("each country at most once")
+        countries = Country.objects.in_bulk(codes)
+        return [countries[code] for code in codes]
+
+
+class ShareRenewSerializer(StrictInput):
+    """POST .../{id}/renew/: why the share should go on, and until when."""
+
+    justification = StrictCharField(max_length=2000)
+    expires_at = serializers.DateTimeField(
+        help_text="Later than the share's current expiry, at most 365 days from now.")
+
+
+class ShareApprovalSerializer(serializers.Serializer):
+    """One liaison's approval of a request (shown to the owner country only)."""
+
+    liaison = serializers.CharField(source="liaison.username")
+    approved_at = serializers.DateTimeField()
+    note = serializers.CharField()
 
 
 class DecisionSerializer(StrictInput):
@@ -57,13 +89,28 @@ class ShareRequestSerializer(serializers.ModelSerializer):
     decided_by = serializers.CharField(source="decided_by.username", allow_null=True)
     revoked_by = serializers.CharField(source="revoked_by.username", allow_null=True)
     active = serializers.SerializerMethodField()
+    approvals = ShareApprovalSerializer(
+        many=True, read_only=True, allow_null=True,
+        help_text="Who approved, when, with what note, in order; null for the recipient "
+                  "country, which never learns who approved.",
+    )
+    approvals_given = serializers.SerializerMethodField(
+        help_text="How many liaisons of the owner country have approved it so far.")
+    approvals_needed = serializers.SerializerMethodField(
+        help_text="How many distinct liaisons of the owner country must approve it: the "
+                  "approval policy when it was opened, or the stricter one of the case's "
+                  "handling code if that was raised since.")
+    renews = serializers.UUIDField(
+        source="renews_id", allow_null=True,
+        help_text="The approved share this request renews, if it is a renewal.")
 
     class Meta:
         model = ShareRequest
         fields = [
             "id", "case", "case_reference", "handling_code", "handling_note", "owner_country",
             "recipient_country", "scope", "named_subjects", "justification", "origin",
-            "requested_by", "created_at", "expires_at", "status", "active", "decided_by",
+            "requested_by", "created_at", "expires_at", "status", "active", "approvals",
+            "approvals_given", "approvals_needed", "renews", "decided_by",
             "decided_at", "decision_note", "revoked_by", "revoked_at", "revocation_note",
         ]
         read_only_fields = fields
@@ -73,6 +120,12 @@ class ShareRequestSerializer(serializers.ModelSerializer):
 
     def get_active(self, obj) -> bool:
         return obj.is_active()
+
+    def get_approvals_given(self, obj) -> int:
+        return obj.approvals_given()
+
+    def get_approvals_needed(self, obj) -> int:
+        return obj.approvals_needed()
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

@@ -1,4 +1,5 @@
-"""Every change to a share: open, approve, deny, revoke, expire.
+"""Every change to a share: open (one recipient, or an offer to several), approve (as many
+distinct liaisons as the approval policy asks), deny, revoke, renew, expire.
 
 Each service runs in one transaction, locks the row it decides on before checking its state,
 writes its audit record in that transaction and sends its notification only after commit.
@@ -13,6 +14,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +27,15 @@ from cases.selectors import visible_cases
 from core.errors import Conflict
 from core.roles import holds_role_permission
 from sharing import centre, notifications, selectors
-from sharing.models import SUBJECT_SCOPES, ShareOrigin, ShareRequest, ShareStatus
+from sharing.models import (
+    SUBJECT_SCOPES,
+    UNDECIDED,
+    ShareApproval,
+    ShareOrigin,
+    ShareRequest,
+    ShareStatus,
+)
+from sharing.policy import approvals_required
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +139,42 @@ def share_request_open(
         raise
 
 
+def share_requests_offer(
+    *,
+    requester,
+    case: Case,
+    recipient_countries,
+    scope: str,
+    justification: str,
+    expires_at,
+    named_subjects=(),
+) -> list[ShareRequest]:
+    """Offer one case to several partner countries at once: one request per country (each
+    decided, expiring and revoked on its own), all or nothing in one transaction.
+
+    Each request is opened exactly as share_request_open would; the first refusal (a
+    recipient already with an undecided request: 409) rolls back every one, and is audited.
+    No request names the others: each recipient learns only of its own.
+    """
+    countries = list(recipient_countries or ())
+    codes = [c.pk for c in countries]
+    if not countries:
+        raise _invalid("recipient_countries", _("name at least one partner country"))
+    if len(set(codes)) != len(codes):
+        raise _invalid("recipient_countries", _("each country at most once"))
+    try:
+        with transaction.atomic():
+            return [
+                _open(requester=requester, case=case, recipient_country=country, scope=scope,
+                      justification=justification, expires_at=expires_at,
+                      named_subjects=named_subjects, from_hit=False)
+                for country in sorted(countries, key=lambda c: c.pk)
+            ]
+    except (PermissionDenied, ShareStateConflict) as exc:
+        _record_refusal("share.open", requester, case, exc)
+        raise
+
+
 def share_requests_open_from_hit(*, requester, hit_id, scope, justification, expires_at):
     """Ask for the cases behind a lookup hit: one request per matched case, the hit spent once.
 
@@ -206,7 +252,7 @@ def _open(*, requester, case, recipient_country, scope, justification, expires_a
         # Under the case's lock, so two requests racing for the same recipient queue here.
         case = Case.objects.select_for_update(no_key=True).get(pk=case.pk)
         open_one = ShareRequest.objects.filter(
-            case=case, recipient_country=recipient_country, status=ShareStatus.PENDING
+            case=case, recipient_country=recipient_country, status__in=UNDECIDED
         ).first()
         if open_one is not None:
             raise ShareStateConflict(
@@ -225,12 +271,16 @@ def _open(*, requester, case, recipient_country, scope, justification, expires_a
             requested_by=requester,
             created_at=now,
             expires_at=expires_at,
+            # The policy in force now stays this request's (a later change never alters it).
+            approvals_required=approvals_required(case.owner_country_id, case.handling_code),
+            handling_code_at_open=case.handling_code,
         )
         share_request.named_subjects.set(subjects)
         audit.record(
             "share.open", requester, target=share_request, case=case,
             recipient_country=recipient_country.pk, scope=scope, origin=origin,
             expires_at=expires_at, named_subjects=sorted(str(s.pk) for s in subjects),
+            approvals_required=share_request.approvals_required,
         )
         centre.record_share_step(centre.OPENED, share_request, requester)
         _notify_on_commit(notifications.OPENED, share_request)
@@ -238,7 +288,11 @@ def _open(*, requester, case, recipient_country, scope, justification, expires_a
 
 
 def _decide(*, action, share_request, liaison, note, approve: bool) -> ShareRequest:
-    """Approve or deny a pending request; only the owner's liaisons, never the requester."""
+    """Approve or deny an undecided request; only the owner's liaisons, never the requester.
+
+    An approval adds one liaison's approval; the last one the request needs makes the grant
+    (before it, the request awaits another approval). One denial ends the request.
+    """
     try:
         with transaction.atomic():
             share_request = _lock(share_request)
@@ -247,7 +301,7 @@ def _decide(*, action, share_request, liaison, note, approve: bool) -> ShareRequ
                     _("only a liaison of %(country)s who did not ask for it can decide this "
                       "request") % {"country": share_request.case.owner_country_id}
                 )
-            if share_request.status != ShareStatus.PENDING:
+            if not share_request.is_undecided():
                 message = (
                     _("the share request is %(status)s; only a pending request can be approved")
                     if approve else
@@ -258,52 +312,104 @@ def _decide(*, action, share_request, liaison, note, approve: bool) -> ShareRequ
                     share_request.status,
                 )
             now = timezone.now()
-            if approve and share_request.expires_at <= now:
-                raise ShareStateConflict(
-                    _("the share request is pending but its expires_at has passed; "
-                      "open a new request"),
-                    share_request.status,
-                )
-            share_request.status = ShareStatus.APPROVED if approve else ShareStatus.DENIED
+            note = (note or "").strip()
+            if approve:
+                return _approve(share_request, liaison, note, now)
+            share_request.status = ShareStatus.DENIED
             share_request.decided_by, share_request.decided_at = liaison, now
-            share_request.decision_note = (note or "").strip()
+            share_request.decision_note = note
             share_request.save(
                 update_fields=["status", "decided_by", "decided_at", "decision_note"]
             )
-            details = {}
-            if approve:
-                details["grants"] = _sync_grants(
-                    share_request.case, share_request.recipient_country, now
-                )
             audit.record(
                 action, liaison, target=share_request, case=share_request.case,
                 recipient_country=share_request.recipient_country_id,
-                scope=share_request.scope, expires_at=share_request.expires_at, **details,
+                scope=share_request.scope, expires_at=share_request.expires_at,
+                approvals=share_request.approvals.count(),
             )
-            centre.record_share_step(centre.APPROVED if approve else centre.DENIED,
-                                     share_request, liaison)
-            _notify_on_commit(notifications.APPROVED if approve else notifications.DENIED,
-                              share_request)
+            centre.record_share_step(centre.DENIED, share_request, liaison)
+            _notify_on_commit(notifications.DENIED, share_request)
     except (PermissionDenied, ShareStateConflict) as exc:
         _record_refusal(action, liaison, share_request, exc)
         raise
     return share_request
 
 
+def _approve(share_request, liaison, note, now) -> ShareRequest:
+    """One approval of a locked, undecided request (see _decide)."""
+    if share_request.approvals.filter(liaison=liaison).exists():
+        raise PermissionDenied(
+            _("you already approved this request; its next approval must come from another "
+              "liaison of %(country)s") % {"country": share_request.case.owner_country_id}
+        )
+    if share_request.expires_at <= now:
+        raise ShareStateConflict(
+            _("the share request is pending but its expires_at has passed; "
+              "open a new request"),
+            share_request.status,
+        )
+    ShareApproval.objects.create(share_request=share_request, liaison=liaison,
+                                 approved_at=now, note=note)
+    given, needed = share_request.approvals.count(), share_request.approvals_needed()
+    details = {"approval": f"{given} of {needed}"}
+    if given < needed:
+        share_request.status = ShareStatus.AWAITING_SECOND
+        share_request.save(update_fields=["status"])
+    else:
+        share_request.status = ShareStatus.APPROVED
+        share_request.decided_by, share_request.decided_at = liaison, now
+        share_request.decision_note = note
+        share_request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        details["grants"] = _sync_grants(share_request.case, share_request.recipient_country,
+                                         now)
+    if share_request.renews_id:
+        details["renews"] = str(share_request.renews_id)
+    audit.record(
+        "share.approve", liaison, target=share_request, case=share_request.case,
+        recipient_country=share_request.recipient_country_id,
+        scope=share_request.scope, expires_at=share_request.expires_at, **details,
+    )
+    if share_request.status == ShareStatus.APPROVED:
+        centre.record_share_step(centre.APPROVED, share_request, liaison)
+        _notify_on_commit(notifications.APPROVED, share_request)
+    return share_request
+
+
 def share_request_approve(*, share_request, liaison, note="") -> ShareRequest:
-    """Approve: the recipient country's grants become the union of its active shares."""
+    """Approve: one more approval; the last one the policy asks for grants the scope (the
+    recipient country's grants become the union of its active shares)."""
     return _decide(action="share.approve", share_request=share_request, liaison=liaison,
                    note=note, approve=True)
 
 
 def share_request_deny(*, share_request, liaison, note="") -> ShareRequest:
-    """Deny a pending request; it stays as history and grants nothing."""
+    """Deny an undecided request, even after some approvals; it stays as history and grants
+    nothing."""
     return _decide(action="share.deny", share_request=share_request, liaison=liaison,
                    note=note, approve=False)
 
 
+def _linked_renewals(share_request) -> list[ShareRequest]:
+    """The other requests of its renewal chain (what it renews, what renews it, and so on),
+    locked; the caller holds the case's lock, so the chain cannot change meanwhile."""
+    seen, frontier, linked = {share_request.pk}, [share_request], []
+    while frontier:
+        ids = {r.renews_id for r in frontier if r.renews_id} | {r.pk for r in frontier}
+        rows = list(ShareRequest.objects.select_for_update().filter(
+            Q(pk__in=[r.renews_id for r in frontier if r.renews_id]) | Q(renews_id__in=ids)
+        ).order_by("created_at", "pk"))
+        frontier = [r for r in rows if r.pk not in seen]
+        seen.update(r.pk for r in frontier)
+        linked += frontier
+    return linked
+
+
 def share_request_revoke(*, share_request, liaison, note="") -> ShareRequest:
-    """Take an approved share back at once; other active shares of the case keep theirs."""
+    """Take an approved share back at once; other active shares of the case keep theirs.
+
+    A share and its renewals are one grant continued: revoking one revokes every approved
+    request of its renewal chain, and cancels a renewal still undecided.
+    """
     try:
         with transaction.atomic():
             share_request = _lock(share_request)
@@ -319,24 +425,113 @@ def share_request_revoke(*, share_request, liaison, note="") -> ShareRequest:
                     share_request.status,
                 )
             now = timezone.now()
-            share_request.status = ShareStatus.REVOKED
-            share_request.revoked_by, share_request.revoked_at = liaison, now
-            share_request.revocation_note = (note or "").strip()
-            share_request.save(
-                update_fields=["status", "revoked_by", "revoked_at", "revocation_note"]
-            )
+            note = (note or "").strip()
+            revoked, cancelled = [share_request], []
+            for linked in _linked_renewals(share_request):
+                linked.case = share_request.case
+                if linked.status == ShareStatus.APPROVED:
+                    revoked.append(linked)
+                elif linked.is_undecided():
+                    cancelled.append(linked)
+            for row in revoked:
+                row.status = ShareStatus.REVOKED
+                row.revoked_by, row.revoked_at, row.revocation_note = liaison, now, note
+                row.save(update_fields=["status", "revoked_by", "revoked_at", "revocation_note"])
+            for row in cancelled:
+                row.status = ShareStatus.CANCELLED
+                row.decided_by, row.decided_at = liaison, now
+                row.save(update_fields=["status", "decided_by", "decided_at"])
             grants = _sync_grants(share_request.case, share_request.recipient_country, now)
-            audit.record(
-                "share.revoke", liaison, target=share_request, case=share_request.case,
-                recipient_country=share_request.recipient_country_id,
-                scope=share_request.scope, grants=grants,
-            )
-            centre.record_share_step(centre.REVOKED, share_request, liaison)
-            _notify_on_commit(notifications.REVOKED, share_request)
+            for row in revoked:
+                extra = {} if row is share_request else {"with_share": str(share_request.pk)}
+                audit.record(
+                    "share.revoke", liaison, target=row, case=row.case,
+                    recipient_country=row.recipient_country_id, scope=row.scope,
+                    grants=grants, **extra,
+                )
+                centre.record_share_step(centre.REVOKED, row, liaison)
+                _notify_on_commit(notifications.REVOKED, row)
+            for row in cancelled:
+                audit.record(
+                    "share.cancel", liaison, target=row, case=row.case,
+                    recipient_country=row.recipient_country_id, scope=row.scope,
+                    renews=str(row.renews_id), revoked=str(share_request.pk),
+                )
+                centre.record_share_step(centre.CANCELLED, row, liaison)
     except (PermissionDenied, ShareStateConflict) as exc:
         _record_refusal("share.revoke", liaison, share_request, exc)
         raise
     return share_request
+
+
+def share_request_renew(*, requester, grant, justification, expires_at) -> ShareRequest:
+    """Ask to renew an approved share before it expires: a new request for the same case,
+    recipient, scope and named subjects, linked to the grant (`renews`), with a new
+    justification and an expiry bounded from now as a new request's is, later than the
+    grant's. It needs the approval policy in force now; approved, the grant continues
+    without a gap (the renewal's own share is active from its approval)."""
+    try:
+        return _renew(requester=requester, grant=grant, justification=justification,
+                      expires_at=expires_at)
+    except (PermissionDenied, ShareStateConflict) as exc:
+        _record_refusal("share.renew", requester, grant, exc)
+        raise
+
+
+def _renew(*, requester, grant, justification, expires_at) -> ShareRequest:
+    justification = (justification or "").strip()
+    with transaction.atomic():
+        grant = _lock(grant)
+        case = grant.case
+        if not (requester.is_active and requester.is_investigator and requester.country_id in (
+                case.owner_country_id, grant.recipient_country_id)):
+            raise PermissionDenied(_("only an investigator of the owner or the recipient "
+                                     "country asks to renew a share"))
+        now = timezone.now()
+        if not grant.is_active(now):
+            raise ShareStateConflict(
+                _("the share request is %(status)s; only an approved share that has not "
+                  "expired can be renewed") % {"status": grant.get_status_display().lower()},
+                grant.status,
+            )
+        if not justification:
+            raise _invalid("justification", _("This field is required."))
+        problem = ShareRequest.expiry_error(expires_at, now)
+        if not problem and expires_at <= grant.expires_at:
+            problem = _("must be later than the share's current expiry (%(date)s)") % {
+                "date": f"{grant.expires_at:%Y-%m-%d %H:%M} UTC"}
+        if problem:
+            raise _invalid("expires_at", problem)
+        open_one = ShareRequest.objects.filter(
+            case=case, recipient_country=grant.recipient_country_id, status__in=UNDECIDED
+        ).first()
+        if open_one is not None:
+            raise ShareStateConflict(
+                _("a request for this case to %(country)s is already pending (request "
+                  "%(id)s, opened %(date)s); wait for its decision") % {
+                    "country": grant.recipient_country_id, "id": open_one.pk,
+                    "date": f"{open_one.created_at:%Y-%m-%d}"},
+                open_one.status,
+            )
+        renewal = ShareRequest.objects.create(
+            case=case, recipient_country_id=grant.recipient_country_id, scope=grant.scope,
+            justification=justification, origin=grant.origin, requested_by=requester,
+            created_at=now, expires_at=expires_at, renews=grant,
+            approvals_required=approvals_required(case.owner_country_id, case.handling_code),
+            handling_code_at_open=case.handling_code,
+        )
+        subjects = list(grant.named_subjects.all())
+        renewal.named_subjects.set(subjects)
+        audit.record(
+            "share.renew", requester, target=renewal, case=case,
+            recipient_country=grant.recipient_country_id, scope=grant.scope,
+            origin=grant.origin, expires_at=expires_at, renews=str(grant.pk),
+            named_subjects=sorted(str(s.pk) for s in subjects),
+            approvals_required=renewal.approvals_required,
+        )
+        centre.record_share_step(centre.OPENED, renewal, requester)
+        _notify_on_commit(notifications.OPENED, renewal)
+    return renewal
 
 
 def share_expire_due(*, at=None) -> int:
