@@ -70,6 +70,54 @@ class World:
         new_subject(shared, us, full_name="Organiser Tres", role=SubjectRole.ORGANISER)
         new_subject(shared, us, full_name="Testigo Cuatro", role=SubjectRole.WITNESS)
         permissions.set_country_grants(shared, "GT", permissions.SCOPES["full"])
+        self._share_states()
+
+    def _share_states(self):
+        """Cases in the states issue 18 added, reached through the sharing services (the
+        matrix's SHARE_STATES says what each must open): an H2 offer approved by one liaison
+        of two; an offer to GT and MX at once, GT's approved and MX's denied; a share whose
+        renewal was cancelled when it was revoked; a share renewed and past its old expiry."""
+        import datetime as dt
+
+        from django.utils import timezone
+        from freezegun import freeze_time
+
+        from sharing import services as sharing
+
+        us, liaison = self.people["us_investigator"], self.people["us_liaison"]
+        mx, gt = Country.objects.get(code="MX"), Country.objects.get(code="GT")
+        soon = timezone.now() + dt.timedelta(days=30)
+
+        def offer(case, country, scope="summary", expires_at=soon):
+            return sharing.share_request_open(
+                requester=us, case=case, recipient_country=country, scope=scope,
+                justification="matrix", expires_at=expires_at)
+
+        case = self.cases["US>MX awaiting"] = new_case(us, title="H2 awaiting",
+                                                       handling_code="H2")
+        sharing.share_request_approve(share_request=offer(case, mx), liaison=liaison)
+        case = self.cases["US>GT+MX"] = new_case(us, title="offered to two")
+        to_gt, to_mx = sharing.share_requests_offer(
+            requester=us, case=case, recipient_countries=[mx, gt], scope="summary",
+            justification="matrix", expires_at=soon)
+        assert (to_gt.recipient_country_id, to_mx.recipient_country_id) == ("GT", "MX")
+        sharing.share_request_approve(share_request=to_gt, liaison=liaison)
+        sharing.share_request_deny(share_request=to_mx, liaison=liaison)
+        case = self.cases["US>MX cancelled"] = new_case(us, title="renewal cancelled")
+        grant = sharing.share_request_approve(share_request=offer(case, mx), liaison=liaison)
+        sharing.share_request_renew(requester=self.people["mx_investigator"], grant=grant,
+                                    justification="more", expires_at=soon + dt.timedelta(days=1))
+        sharing.share_request_revoke(share_request=grant, liaison=liaison)
+        case = self.cases["US>MX renewed"] = new_case(us, title="renewed")
+        start = timezone.now() - dt.timedelta(days=3)
+        with freeze_time(start):
+            grant = sharing.share_request_approve(
+                share_request=offer(case, mx, expires_at=start + dt.timedelta(days=2)),
+                liaison=liaison)
+            renewal = sharing.share_request_renew(
+                requester=us, grant=grant, justification="more", expires_at=soon)
+            sharing.share_request_approve(share_request=renewal, liaison=liaison)
+        assert sharing.share_expire_due() >= 1
 
     @staticmethod
     def _member(country, role, password_hash):

@@ -13,7 +13,15 @@ from cases.models import Case
 
 PEOPLE = [f"{cc}_{role}" for cc in ("us", "gt", "mx")
           for role in ("investigator", "liaison", "auditor")] + ["administrator"]
-OBJECT_CASES = ["US", "GT", "MX", "US>MX", "US>GT"]
+# What the share states of issue 18 open, per partner (tests/cases/conftest.py builds them
+# through the sharing services): only a fully approved, unexpired share opens anything.
+SHARE_STATES = {
+    "US>MX awaiting": {"MX": None, "GT": None},  # one approval of the two an H2 case needs
+    "US>GT+MX": {"GT": "summary", "MX": None},  # one offer to both: GT's approved, MX's denied
+    "US>MX cancelled": {"MX": None, "GT": None},  # revoked, its renewal cancelled
+    "US>MX renewed": {"MX": "summary", "GT": None},  # past the first expiry, renewed in time
+}
+OBJECT_CASES = ["US", "GT", "MX", "US>MX", "US>GT", *SHARE_STATES]
 SUBJECT_BODY = {"full_name": "Nuevo Sujeto", "role": "recruiter",
                 "identifiers": [{"identifier_type": "phone", "value": "+502 5555 1234"}]}
 
@@ -94,11 +102,18 @@ def test_object_endpoints_follow_the_access_model(module_world, api, audit_log, 
             if module_world.scope_of(person, module_world.cases[name]) != "owner":
                 assert not roles & {"victim", "witness"}, (person, name)
             else:
-                assert roles & {"victim", "witness"} or name == "US>MX"
+                assert roles & {"victim", "witness"} or name in ("US>MX", *SHARE_STATES)
         if want == 404 and name in OBJECT_CASES:
             # An unseen case answers exactly like a missing one: existence does not leak.
             assert response.json() == {"detail": "Not found."}
     assert_denials_audited(audit_log, user, denied)
+
+
+@pytest.mark.parametrize("name", SHARE_STATES)
+def test_the_share_states_open_exactly_what_the_access_model_says(module_world, name):
+    for country, scope in SHARE_STATES[name].items():
+        assert module_world.scope_of(f"{country.lower()}_investigator",
+                                     module_world.cases[name]) == scope, (name, country)
 
 
 @pytest.mark.parametrize("person", PEOPLE)
@@ -117,7 +132,7 @@ def test_list_holds_exactly_what_the_country_holds(module_world, api, audit_log,
     assert response.json()["count"] == len(held)
     # Unshared cases of other countries never appear, whatever else the database holds.
     others = Case.objects.exclude(owner_country_id=user.country_id).values_list("pk", flat=True)
-    shared = {str(module_world.cases[n].pk) for n in ("US>MX", "US>GT")}
+    shared = {str(module_world.cases[n].pk) for n in ("US>MX", "US>GT", *SHARE_STATES)}
     assert not (listed & ({str(pk) for pk in others} - shared))
     assert_denials_audited(audit_log, user, [])
 

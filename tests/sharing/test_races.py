@@ -153,3 +153,48 @@ def test_revoke_and_expire_at_once_leave_no_grant(
     else:
         assert getattr(results[0], "status", None) == 409  # core.errors.Conflict
     assert group_perms(us_case, "MX") == set()
+
+
+def test_two_liaisons_approving_an_h3_request_at_once_are_two_approvals_and_one_grant(
+    postgres, api, make_case, offer, us_liaison, make_member, meet, group_perms, audit_log
+):
+    second = make_member("US", "liaison", username="us.liaison2")
+    case = make_case("US", handling_code="H3", handling_note="Not for the consulates")
+    share_request = offer(case, "MX")
+    assert share_request.approvals_required == 2
+    # The checks happen after the lock; without it both would count one approval, or two.
+    meet(ShareRequest, "can_be_decided_by")
+
+    def approve(user):
+        return lambda: api(user).post(f"{URL}{share_request.pk}/approve/").status_code
+
+    assert run_together(approve(us_liaison), approve(second)) == [200, 200]
+    share_request.refresh_from_db()
+    assert share_request.status == "approved"
+    assert sorted(share_request.approvals.values_list("liaison__username", flat=True)) == [
+        "us.liaison", "us.liaison2"]
+    assert share_request.decided_by in (us_liaison, second)
+    assert group_perms(case, "MX") == SCOPES["full"]
+    approvals = audit_log(action="share.approve", target_id=str(share_request.pk))
+    assert [(e.outcome, e.details["approval"]) for e in approvals] == [
+        ("success", "1 of 2"), ("success", "2 of 2")]
+    assert {e.actor for e in approvals} == {"us.liaison", "us.liaison2"}
+    assert ["grants" in e.details for e in approvals] == [False, True]
+    assert approvals[1].actor == share_request.decided_by.username
+
+
+def test_one_liaison_approving_twice_at_once_is_one_approval_and_one_refusal(
+    postgres, api, make_case, offer, us_liaison, meet, group_perms
+):
+    case = make_case("US", handling_code="H2")
+    share_request = offer(case, "MX")
+    meet(ShareRequest, "can_be_decided_by")
+
+    def approve():
+        return api(us_liaison).post(f"{URL}{share_request.pk}/approve/").status_code
+
+    assert sorted(run_together(approve, approve)) == [200, 403]
+    share_request.refresh_from_db()
+    assert (share_request.status, share_request.approvals.count()) == (
+        "awaiting_second_approval", 1)
+    assert group_perms(case, "MX") == set()

@@ -81,7 +81,7 @@ def test_the_member_who_took_the_step_is_not_notified_of_it(
     assert centre.unread_count(us_liaison) == 1
 
 
-def test_a_share_ending_within_7_days_is_told_to_the_recipient_side_once(
+def test_a_share_ending_within_7_days_is_told_to_both_sides_once(
     web, us_liaison, mx_liaison, mx_investigator, gt_liaison, us_case
 ):
     share = sharing.share_request_open(
@@ -91,12 +91,12 @@ def test_a_share_ending_within_7_days_is_told_to_the_recipient_side_once(
     sharing.share_request_approve(share_request=share, liaison=us_liaison)
     assert centre.notify_expiring() == 0  # ten days left: not yet
     in_four_days = timezone.now() + dt.timedelta(days=3)
-    assert centre.notify_expiring(at=in_four_days) == 2
+    assert centre.notify_expiring(at=in_four_days) == 3  # both sides
     assert centre.notify_expiring(at=in_four_days) == 0  # once per share
     assert sorted(Notification.objects.filter(kind="expiring").values_list(
-        "member__username", flat=True)) == ["mx.investigator", "mx.liaison"]
+        "member__username", flat=True)) == ["mx.investigator", "mx.liaison", "us.liaison"]
     html = web(mx_investigator).get("/notifications/").content.decode()
-    assert "A share your country holds ends within 7 days" in html
+    assert "A share your country holds or gave ends within 7 days" in html
     assert f'href="/requests/#request-{share.pk}"' in html
 
 
