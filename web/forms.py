@@ -168,6 +168,7 @@ class OfferForm(ShareForm):
 
     recipient_countries = forms.MultipleChoiceField(
         label=_("Partner countries"), widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Check at least one partner country.")},
         help_text=_("Each country gets its own request, decided and ended on its own; no "
                     "partner learns which other countries were offered the case."),
     )
@@ -177,6 +178,8 @@ class OfferForm(ShareForm):
         super().__init__(*args, **kwargs)
         self.fields["recipient_countries"].choices = [
             (c.code, f"{c.code}: {country_name(c)}") for c in countries]
+        self.fields["justification"].help_text = _(
+            "Every country checked reads it: do not name the others.")
 
 
 class RenewForm(forms.Form):

@@ -89,8 +89,8 @@ def requests_page(request):
     query.pop("page", None)
     return render(request, "web/requests.html", {
         "page": page, "query": query.urlencode(),
-        "rows": [(row, not row.withheld, row.case.owner_country_id == request.user.country_id)
-                 for row in page],
+        "rows": [(row, "case" not in row.withheld,
+                  row.case.owner_country_id == request.user.country_id) for row in page],
     })
 
 
@@ -127,7 +127,7 @@ def request_detail(request, request_id):
     share_request = selectors.share_request_detail(request.user, request_id)
     ours = share_request.case.owner_country_id == request.user.country_id
     return render(request, "web/request_detail.html", {
-        "row": share_request, "ours": ours, "disclosed": not share_request.withheld,
+        "row": share_request, "ours": ours, "disclosed": "case" not in share_request.withheld,
         # Who approved is the owner's business: the selector withholds it from partners.
         "approvals": ([] if "approvals" in share_request.withheld
                       else list(share_request.approvals.all())),
@@ -157,5 +157,5 @@ def request_renew(request, request_id):
                                             "decide.") % {"country": grant.case.owner_country_id})
                 return redirect("web:request_detail", request_id=renewal.pk)
     return render(request, "web/renew.html", {"form": form, "grant": grant,
-                                              "disclosed": not grant.withheld,
+                                              "disclosed": "case" not in grant.withheld,
                                               "problem": problem}, status=status)

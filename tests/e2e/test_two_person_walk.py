@@ -50,7 +50,7 @@ def test_two_liaisons_release_an_h2_case_to_one_partner_of_two(
     us.check("input[name=recipient_countries][value=MX]")
     us.check("input[name=recipient_countries][value=GT]")
     us.check("#id_scope_1")  # full
-    us.fill("#id_justification", "The recruiters cross into Mexico and Guatemala.")
+    us.fill("#id_justification", "The recruiters cross both borders.")
     us.get_by_role("button", name="Offer the case").click()
     assert "Offer to GT, MX sent to your liaisons" in us.locator(".messages").inner_text()
     mx_share = ShareRequest.objects.get(case=case, recipient_country="MX")

@@ -185,6 +185,10 @@ def test_a_partners_pages_never_name_the_other_recipient_nor_the_approvers(
             assert word not in html, (member, url, word)
     detail = pages[("mx.investigator", f"/requests/{mx_share.pk}/")]
     assert "Approved" in detail and 'id="approvals-title"' not in detail
+    # An approved offer names its case to the partner (only the approvers are withheld).
+    for url in (f"/requests/{mx_share.pk}/", "/requests/"):
+        assert f">{h2_case.reference}</a>" in pages[("mx.investigator", url)], url
+    assert "from a lookup hit" not in detail
 
 
 def test_ask_to_renew_opens_a_renewal_the_inbox_shows_and_a_revocation_cancels(
