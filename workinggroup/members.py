@@ -37,6 +37,10 @@ ROLE_PERMISSIONS = {
         "workinggroup.change_apitoken",
         "cases.view_case",  # the admin's metadata list only; the case gate ignores it
         "sharing.view_sharerequest",  # metadata in the admin; never case content
+        # The approval policy (issue 18): how many liaisons approve, per country and code.
+        "sharing.view_sharepolicy",
+        "sharing.add_sharepolicy",
+        "sharing.change_sharepolicy",
     ],
 }
 ROLE_NAMES = [*Role.values, ADMINISTRATOR]

@@ -111,6 +111,53 @@ def scenario(db, api, drain, make_case, make_member, us_investigator, us_liaison
     step(lambda: share_request_approve(share_request=offered["request"], liaison=gt_liaison))
     step(lambda: ok(api(mx_investigator).get(f"/api/v1/cases/{gt_case.pk}/")))
     step(lambda: share_expire_due(at=timezone.now() + dt.timedelta(hours=3)))
+
+    # Issue 18: an H2 case offered to MX and GT at once; two US liaisons approve MX's (the
+    # first one's second try refused), GT's is denied after one approval; MX asks to renew,
+    # the revocation cancels the renewal, and a renewal asked after it is refused. And an
+    # administrator changes the US approval policy.
+    us_liaison2 = make_member("US", "liaison", username="us.liaison2")
+    h2_case = cases["h2"] = make_case("US", title="Operation Ceiba", handling_code="H2")
+    two = {}
+
+    def offer_both():
+        body = ok(api(us_investigator).post("/api/v1/share-requests/", {
+            "case": str(h2_case.pk), "recipient_countries": ["MX", "GT"], "scope": "summary",
+            "justification": "Both borders", "expires_at": later(days=30)}, format="json"), 201)
+        two.update({r["recipient_country"]: f"/api/v1/share-requests/{r['id']}/"
+                    for r in body["results"]})
+
+    step(offer_both)
+    step(lambda: ok(api(us_liaison).post(two["MX"] + "approve/", {}, format="json")))
+    step(lambda: ok(api(mx_investigator).get(f"/api/v1/cases/{h2_case.pk}/"), 404))
+    step(lambda: ok(api(us_liaison).post(two["MX"] + "approve/", {}, format="json"), 403))
+    step(lambda: ok(api(us_liaison2).post(two["MX"] + "approve/", {}, format="json")))
+    step(lambda: ok(api(us_liaison).post(two["GT"] + "approve/", {}, format="json")))
+    step(lambda: ok(api(us_liaison2).post(two["GT"] + "deny/", {}, format="json")))
+    step(lambda: ok(api(mx_investigator).get(f"/api/v1/cases/{h2_case.pk}/")))
+    step(lambda: ok(api(mx_investigator).get(two["MX"])))
+    step(lambda: ok(api(gt_investigator).get(two["GT"])))
+
+    def renew():
+        body = ok(api(mx_investigator).post(two["MX"] + "renew/", {
+            "justification": "Still active", "expires_at": later(days=60)}, format="json"),
+            201)
+        two["renewal"] = f"/api/v1/share-requests/{body['id']}/"
+
+    step(renew)
+    step(lambda: ok(api(us_liaison).post(two["renewal"] + "approve/", {}, format="json")))
+    step(lambda: ok(api(us_liaison).post(two["MX"] + "revoke/", {}, format="json")))
+    step(lambda: ok(api(mx_investigator).post(two["MX"] + "renew/", {
+        "justification": "Again", "expires_at": later(days=60)}, format="json"), 409))
+    step(lambda: ok(api(mx_investigator).get(two["renewal"])))
+
+    def policy():
+        from sharing.policy import share_policy_update
+
+        share_policy_update(actor=make_member(None, "administrator", username="admin"),
+                            owner_country="US", handling_code="H3", approvals_required=3)
+
+    step(policy)
     return steps, cases
 
 
@@ -165,7 +212,10 @@ def test_no_entry_an_auditor_reads_names_a_case_their_country_could_not_see(
     withheld = AuditEntry.objects.filter(seq__lte=end, details__case_withheld=True)
     assert {e.actor_country for e in withheld} == {"MX", "GT"}
     assert {e.action for e in withheld} >= {"share.open", "share.list", "share.approve",
-                                           "share.deny", "share.revoke"}
+                                           "share.deny", "share.revoke", "share.renew"}
+    # Issue 18's actions were all recorded (the cancellation by the revocation).
+    actions = set(AuditEntry.objects.filter(seq__lte=end).values_list("action", flat=True))
+    assert actions >= {"share.renew", "share.cancel", "share.policy_update"}
     for country, auditor in auditors.items():
         client = api(auditor)
         reads = {"list": listed(client), "export": exported(client)}
@@ -205,7 +255,7 @@ def test_the_check_finds_the_leak_of_the_old_rule(scenario):
                                        seq__lte=end)
     entries = [json.loads(e.body) | {"hash": e.hash} for e in mx_old]
     leaks = violations(entries, steps, cases, "MX")
-    assert {case for _, case in leaks} == {str(cases["us"].pk)}
+    assert {case for _, case in leaks} == {str(cases["us"].pk), str(cases["h2"].pk)}
 
 
 def test_mx_auditor_no_longer_sees_the_us_case_behind_a_share_request_from_a_hit(
