@@ -109,6 +109,8 @@ def test_the_second_liaison_approves_and_the_request_page_shows_both(
     assert approvals.index("us.liaison") < approvals.index("us.liaison2")
     assert "First look done" in approvals and "Second look done" in approvals
     assert web(mx_investigator).get(f"/cases/{h2_case.pk}/").status_code == 200
+    grants = web(us_liaison).get("/liaison/grants/").content.decode()
+    assert "<td>us.liaison, us.liaison2" in grants.split(f'id="share-{share.pk}"', 1)[1]
 
 
 def test_the_offer_form_opens_one_request_per_checked_country(
