@@ -265,3 +265,20 @@ def test_the_two_person_pages_in_spanish(web, us_investigator, us_liaison, mx_in
     offer_page.post("/i18n/setlang/", {"language": "es", "next": "/"})
     form = offer_page.get(f"/cases/{h2_case.pk}/").content.decode()
     assert "Ofrecer a países socios" in form and "Países socios" in form
+
+
+def test_the_request_page_says_why_the_requester_cannot_approve_and_the_service_refuses(
+    web, make_member, us_liaison, h2_case
+):
+    both = make_member("US", "investigator", "liaison", username="us.both")
+    [share] = offer(h2_case, both, "MX")
+    client = web(both)
+    page = client.get(f"/requests/{share.pk}/").content.decode()
+    assert "You asked for this share: another liaison decides it." in page
+    assert f'aria-describedby="approve-hint-{share.pk}"' in page
+    refused = client.post(f"/liaison/requests/{share.pk}/decide/", {"decision": "approve"})
+    assert refused.status_code == 403 and "who did not ask for it" in refused.content.decode()
+    assert not ShareApproval.objects.filter(share_request=share).exists()
+    # Another liaison reads no such line on the same page.
+    assert "You asked for this share" not in web(us_liaison).get(
+        f"/requests/{share.pk}/").content.decode()
