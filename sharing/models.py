@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cases.identifiers import IDENTIFIER_TYPES
 from cases.models import Case, HandlingCode, Subject
@@ -50,7 +51,7 @@ class ShareStatus(models.TextChoices):
     DENIED = "denied", _("Denied")
     REVOKED = "revoked", _("Revoked")
     EXPIRED = "expired", _("Expired")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("share request status", "Cancelled")
 
 
 # Statuses of a request still to be decided (one denial, or the last approval, ends them).

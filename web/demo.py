@@ -1,9 +1,11 @@
 """Demo cases for `manage.py seed_demo`: a working group at work, made through the services.
 
-Per country, two cases: one with an organiser and a protected victim, identifiers of several
-types and a small evidence file; one with a transporter and a vehicle plate. The first is
-shared with the next country (approved by a liaison), the second offered to the one after
-(pending). Idempotent: a country whose demo cases exist is left alone.
+Per country, three cases: one with an organiser and a protected victim, identifiers of several
+types and a small evidence file; one with a transporter and a vehicle plate; one with handling
+code H2. The first is shared with the next country (approved by a liaison), the second offered
+to the one after (pending), the third offered to both partners at once (two pending requests,
+each needing two liaisons: `{cc}.liaison` and `{cc}.liaison2`). Idempotent: a country whose
+demo cases exist is left alone.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def _upload(case: Case, actor, name: str, data: bytes) -> None:
                                   content_length=len(data), read_body=read_body)
 
 
-def _cases_of(code: str, investigator) -> tuple[Case, Case]:
+def _cases_of(code: str, investigator) -> tuple[Case, Case, Case]:
     first = services.case_create(
         actor=investigator, title=f"Recruitment ring, {code} {DEMO_MARK}",
         case_type="trafficking", handling_code="H1", source_reliability="B",
@@ -70,7 +72,13 @@ def _cases_of(code: str, investigator) -> tuple[Case, Case]:
         case=second, actor=investigator, full_name=f"Óscar Villeda {code}", role="transporter",
         identifiers=[{"identifier_type": "vehicle_plate", "value": f"{code} 123-ABC"}],
     )
-    return first, second
+    third = services.case_create(
+        actor=investigator, title=f"Money network, {code} {DEMO_MARK}",
+        case_type="trafficking", handling_code="H2", source_reliability="A",
+        information_assessment="2",
+        summary="Remittance agents moving the ring's money across three borders.",
+    )
+    return first, second, third
 
 
 def seed_demo_cases() -> str:
@@ -83,8 +91,8 @@ def seed_demo_cases() -> str:
             owner_country=country, title__endswith=DEMO_MARK
         ).exists():
             continue
-        first, second = _cases_of(country.code, investigator)
-        made += 2
+        first, second, third = _cases_of(country.code, investigator)
+        made += 3
         if len(countries) < 2:
             continue
         expires = timezone.now() + datetime.timedelta(days=90)
@@ -101,5 +109,11 @@ def seed_demo_cases() -> str:
             requester=investigator, case=second,
             recipient_country=countries[(n + 2) % len(countries)], scope="summary",
             justification="The route crosses your border.", expires_at=expires,
+        )
+        sharing.share_requests_offer(
+            requester=investigator, case=third,
+            recipient_countries=[c for c in countries if c.pk != country.pk],
+            scope="summary", justification="The money moves through your country.",
+            expires_at=expires,
         )
     return f"Demo cases: {made} created." if made else "Demo cases: already there."

@@ -21,7 +21,7 @@ def test_every_stored_password_hash_is_argon2id(db, settings, us_investigator):
                           roles=["investigator"], country_code="US")
     call_command("seed_demo", "--quiet")
     hashes = list(User.objects.values_list("username", "password"))
-    assert len(hashes) == 19  # 17 demo members (5 per country, 2 more), ana, us_investigator
+    assert len(hashes) == 22  # 20 demo members (6 per country, 2 more), ana, us_investigator
     for username, encoded in hashes:
         assert encoded.startswith("argon2$argon2id$"), username
 

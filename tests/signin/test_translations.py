@@ -25,7 +25,10 @@ def po_entries() -> dict[str, str]:
         def text(part):
             return "".join(ast.literal_eval(s) for s in re.findall(r'"(?:[^"\\]|\\.)*"', part))
 
-        entries[text(msgid)] = text(msgstr)
+        # A message with a context (pgettext) is keyed as the .mo keys it: context EOT msgid.
+        context = re.search(r'^msgctxt ((?:"(?:[^"\\]|\\.)*"\n?)+)', block, re.M)
+        key = text(msgid) if context is None else f"{text(context.group(1))}\x04{text(msgid)}"
+        entries[key] = text(msgstr)
     return entries
 
 

@@ -125,7 +125,7 @@ def test_seed_demo_is_idempotent_and_admin_is_not_superuser(db, settings):
     call_command("seed_demo", "--quiet")
     count = User.objects.count()
     call_command("seed_demo", "--quiet")
-    assert User.objects.count() == count == 17  # 5 per country (statistics too), 2 more
+    assert User.objects.count() == count == 20  # 6 per country (two liaisons), 2 more
     admin = User.objects.get(username="admin")
     assert admin.is_staff and not admin.is_superuser and admin.country_id is None
     assert User.objects.get(username="oversight.auditor").oversight is True

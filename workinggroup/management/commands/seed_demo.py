@@ -26,6 +26,8 @@ def demo_members():
             (f"{cc}.investigator1", country.code, ["investigator"], False),
             (f"{cc}.investigator2", country.code, ["investigator"], False),
             (f"{cc}.liaison", country.code, ["liaison"], False),
+            # A second liaison, so the two-person rule (H2 and H3 shares) can be tried.
+            (f"{cc}.liaison2", country.code, ["liaison"], False),
             (f"{cc}.auditor", country.code, ["auditor"], False),
             (f"{cc}.statistics", country.code, ["statistics"], False),
         ]
