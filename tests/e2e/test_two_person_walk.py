@@ -94,7 +94,7 @@ def test_two_liaisons_release_an_h2_case_to_one_partner_of_two(
     sign_in_page(second, us_liaison2)
     assert second.get_by_role("heading", level=1).inner_text() == "Solicitudes por decidir"
     card = second.locator(f"#request-{mx_share.pk}")
-    assert "Esperando una segunda aprobación" in card.inner_text()
+    assert "Pendiente de una segunda aprobación" in card.inner_text()
     assert "Aprobada por us.liaison, falta una más." in card.inner_text()
     look(second, "es-inbox")
     card.get_by_label("Nota").fill("Segunda revisión hecha.")

@@ -257,7 +257,7 @@ def test_the_two_person_pages_in_spanish(web, us_investigator, us_liaison, mx_in
     assert 'lang="es"' in html
     assert "Aprobación registrada" in html
     section = card(html, share)
-    assert "Esperando una segunda aprobación" in section
+    assert "Pendiente de una segunda aprobación" in section
     assert "Aprobada por us.liaison, falta una más." in section
     again = client.post(f"/liaison/requests/{share.pk}/decide/", {"decision": "approve"})
     assert again.status_code == 403 and "No puede hacer esto" in again.content.decode()
