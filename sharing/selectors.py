@@ -50,17 +50,22 @@ def _country_code(country) -> str:
 
 
 def withheld_fields(share_request, user) -> tuple[str, ...]:
-    """The fields the user must not see on this request: the CASE_FIELDS (all of them, or
-    none), and the OWNER_FIELDS unless the user is of the owner country."""
-    withheld = () if share_request.discloses_case_to(user) else CASE_FIELDS
-    if getattr(user, "country_id", None) != share_request.case.owner_country_id:
-        withheld += OWNER_FIELDS
-    return withheld
+    """The CASE_FIELDS the user must not see on this request (all of them, or none)."""
+    return () if share_request.discloses_case_to(user) else CASE_FIELDS
+
+
+def owner_fields_withheld(share_request, user) -> tuple[str, ...]:
+    """The OWNER_FIELDS the user must not see: all of them unless of the owner country."""
+    owner = getattr(user, "country_id", None) == share_request.case.owner_country_id
+    return () if owner else OWNER_FIELDS
 
 
 def _withhold(share_requests, user):
+    """Mark what the user must not see on each request: `withheld` (the case's fields) and
+    `owner_withheld` (who approved: the owner country's business)."""
     for share_request in share_requests:
         share_request.withheld = withheld_fields(share_request, user)
+        share_request.owner_withheld = owner_fields_withheld(share_request, user)
     return share_requests
 
 

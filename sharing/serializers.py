@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from cases.serializers import StrictCharField, StrictInput
 from sharing.models import ShareRequest, ShareScope
-from sharing.selectors import withheld_fields
+from sharing.selectors import owner_fields_withheld, withheld_fields
 from workinggroup.models import Country, clean_country_code
 
 
@@ -130,9 +130,12 @@ class ShareRequestSerializer(serializers.ModelSerializer):
     def to_representation(self, instance):
         data = super().to_representation(instance)
         withheld = getattr(instance, "withheld", None)
-        if withheld is None:  # a service's result: ask the same rule for the caller
+        owner_withheld = getattr(instance, "owner_withheld", None)
+        if withheld is None or owner_withheld is None:  # a service's result: ask the rules
             request = self.context.get("request")
-            withheld = withheld_fields(instance, request.user if request else None)
-        for name in withheld:
+            user = request.user if request else None
+            withheld = withheld_fields(instance, user)
+            owner_withheld = owner_fields_withheld(instance, user)
+        for name in (*withheld, *owner_withheld):
             data[name] = None
         return data

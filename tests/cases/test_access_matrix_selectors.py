@@ -96,7 +96,7 @@ def shares(rows):
         if isinstance(row, dict):
             out.append((row["id"], row["case"] is None))
         else:
-            out.append((str(row.pk), "case" in row.withheld))
+            out.append((str(row.pk), bool(row.withheld)))
     return sorted(out)
 
 

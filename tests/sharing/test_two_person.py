@@ -214,3 +214,27 @@ def test_the_policy_service_refuses_zero_and_non_administrators(db, administrato
         share_policy_update(actor=us_liaison, owner_country="US", handling_code="H2",
                             approvals_required=1)
     assert not SharePolicy.objects.exists()
+
+
+def test_the_migration_gives_older_requests_their_code_and_their_one_approval(
+    h2_case, offer, shared, us_liaison, us_case
+):
+    """Requests from before the rule: one approval needed (the policy then), the case's code
+    as it stands, and the approval that decided them kept as an approval row."""
+    import importlib
+
+    from django.apps import apps
+
+    from sharing.models import ShareApproval
+
+    approved = shared(us_case, "MX")
+    pending = offer(h2_case, "GT")
+    ShareApproval.objects.all().delete()
+    ShareRequest.objects.update(handling_code_at_open="H0", approvals_required=1)
+    importlib.import_module("sharing.migrations.0006_two_person_rule").backfill(apps, None)
+    pending.refresh_from_db()
+    assert (pending.handling_code_at_open, pending.approvals_needed()) == ("H2", 1)
+    assert pending.approvals.count() == 0
+    [approval] = ShareApproval.objects.filter(share_request=approved)
+    assert (approval.liaison, approval.approved_at) == (us_liaison, ShareRequest.objects.get(
+        pk=approved.pk).decided_at)
