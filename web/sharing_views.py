@@ -129,7 +129,7 @@ def request_detail(request, request_id):
     return render(request, "web/request_detail.html", {
         "row": share_request, "ours": ours, "disclosed": "case" not in share_request.withheld,
         # Who approved is the owner's business: the selector withholds it from partners.
-        "approvals": ([] if "approvals" in share_request.withheld
+        "approvals": ([] if "approvals" in share_request.owner_withheld
                       else list(share_request.approvals.all())),
         "renewals": selectors.renewals_shown(share_request, request.user),
         "can_decide": ours and request.user.is_liaison and share_request.is_undecided(),

@@ -46,7 +46,7 @@ def approval_progress(share_request, approvals=None):
     """"Approved by us.liaison, needs one more": who approved an undecided request and how
     many approvals it still lacks (the request's `approvals_needed()`, its own rule). Owner
     pages only: a partner's page is never given the approvals."""
-    if "approvals" in getattr(share_request, "withheld", ()):
+    if "approvals" in getattr(share_request, "owner_withheld", ()):
         return ""  # withheld from this member by the selector
     if approvals is None:
         approvals = share_request.approvals.all()
@@ -66,7 +66,7 @@ def approval_progress(share_request, approvals=None):
 def approved_by(share_request, user):
     """Whether this member is among the request's (prefetched) approvers: a fact the inbox
     states beside the approve button; whether a new approval is accepted is the service's."""
-    if "approvals" in getattr(share_request, "withheld", ()):
+    if "approvals" in getattr(share_request, "owner_withheld", ()):
         return False
     return any(a.liaison_id == user.pk for a in share_request.approvals.all())
 
