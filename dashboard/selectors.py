@@ -227,7 +227,9 @@ def operational_tables(f: FlowFilter, countries: list[str]) -> list[RawTable]:
         _("Share requests opened in the period, by their status now and the country owning "
           "the case."), _("share requests"), OPERATIONAL,
         [Axis(s.value, str(s.label)) for s in ShareStatus], owners, by_status)
-    decided = ShareRequest.objects.filter(decided_at__gte=start, decided_at__lt=end)
+    # A renewal cancelled with its revoked share was never decided by a liaison.
+    decided = ShareRequest.objects.filter(decided_at__gte=start, decided_at__lt=end).exclude(
+        status=ShareStatus.CANCELLED)
     days, basis = _decision_medians(decided)
     decision_days = RawTable(
         "shares-decision", _("Median time to a decision by owner country"),

@@ -12,7 +12,7 @@ of the same case can never each write a union that misses the other's share.
 
 import logging
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
@@ -20,13 +20,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 import audit
-from audit.actions import Outcome
-from cases import permissions
 from cases.models import Case, Subject
 from cases.selectors import visible_cases
-from core.errors import Conflict
 from core.roles import holds_role_permission
-from sharing import centre, notifications, selectors
+from sharing import centre, notifications
 from sharing.models import (
     SUBJECT_SCOPES,
     UNDECIDED,
@@ -36,60 +33,15 @@ from sharing.models import (
     ShareStatus,
 )
 from sharing.policy import approvals_required
+from sharing.renewal import share_request_renew  # noqa: F401  (a service like the others)
+from sharing.steps import ShareStateConflict
+from sharing.steps import invalid as _invalid
+from sharing.steps import lock as _lock
+from sharing.steps import notify_on_commit as _notify_on_commit
+from sharing.steps import record_refusal as _record_refusal
+from sharing.steps import sync_grants as _sync_grants
 
 log = logging.getLogger(__name__)
-
-
-class ShareStateConflict(Conflict):
-    """The request is not in a state that allows this step (409, naming the current state)."""
-
-    def __init__(self, message, status: str):
-        super().__init__(message, status=status)
-
-
-def _invalid(field: str, message) -> ValidationError:
-    return ValidationError({field: [message]})
-
-
-def _record_refusal(action, actor, share_request_or_case, exc) -> None:
-    """Audit a refused step after its transaction rolled back, naming the case it concerned."""
-    if isinstance(share_request_or_case, Case):
-        target, case = share_request_or_case, share_request_or_case
-    else:
-        target, case = share_request_or_case, share_request_or_case.case
-    outcome = Outcome.DENIED if isinstance(exc, PermissionDenied) else Outcome.FAILURE
-    audit.record(action, actor, target=target, case=case, outcome=outcome,
-                 reason=str(exc)[:200])
-
-
-def _lock(share_request) -> ShareRequest:
-    """Lock the case, then the request (always in this order), and return it fresh."""
-    case_id = ShareRequest.objects.values_list("case_id", flat=True).get(pk=share_request.pk)
-    case = Case.objects.select_for_update(no_key=True).get(pk=case_id)
-    locked = ShareRequest.objects.select_for_update().get(pk=share_request.pk)
-    locked.case = case
-    return locked
-
-
-def _sync_grants(case, country, at) -> set[str]:
-    """The recipient country's grants on the case, and on the protected subjects its shares
-    name, become the union of its active shares (each lasting as long as they do)."""
-    perms, until = set(), {}
-    for scope, expires_at in selectors.active_scopes(case, country, at):
-        for codename in permissions.SCOPES[scope]:
-            perms.add(codename)
-            until[codename] = max(until.get(codename, expires_at), expires_at)
-    permissions.set_country_grants(case, country, perms, until=until)
-    named = selectors.active_named_subjects(case, country, at)
-    permissions.set_subject_grants(case, country, named)
-    return perms
-
-
-def _notify_on_commit(event: str, share_request) -> None:
-    share_request_id = str(share_request.pk)
-    transaction.on_commit(
-        lambda: notifications.enqueue(event, share_request_id), robust=True
-    )
 
 
 def _named_subjects(case, scope, subject_ids) -> list[Subject]:
@@ -462,76 +414,6 @@ def share_request_revoke(*, share_request, liaison, note="") -> ShareRequest:
         _record_refusal("share.revoke", liaison, share_request, exc)
         raise
     return share_request
-
-
-def share_request_renew(*, requester, grant, justification, expires_at) -> ShareRequest:
-    """Ask to renew an approved share before it expires: a new request for the same case,
-    recipient, scope and named subjects, linked to the grant (`renews`), with a new
-    justification and an expiry bounded from now as a new request's is, later than the
-    grant's. It needs the approval policy in force now; approved, the grant continues
-    without a gap (the renewal's own share is active from its approval)."""
-    try:
-        return _renew(requester=requester, grant=grant, justification=justification,
-                      expires_at=expires_at)
-    except (PermissionDenied, ShareStateConflict) as exc:
-        _record_refusal("share.renew", requester, grant, exc)
-        raise
-
-
-def _renew(*, requester, grant, justification, expires_at) -> ShareRequest:
-    justification = (justification or "").strip()
-    with transaction.atomic():
-        grant = _lock(grant)
-        case = grant.case
-        if not (requester.is_active and requester.is_investigator and requester.country_id in (
-                case.owner_country_id, grant.recipient_country_id)):
-            raise PermissionDenied(_("only an investigator of the owner or the recipient "
-                                     "country asks to renew a share"))
-        now = timezone.now()
-        if not grant.is_active(now):
-            raise ShareStateConflict(
-                _("the share request is %(status)s; only an approved share that has not "
-                  "expired can be renewed") % {"status": grant.get_status_display().lower()},
-                grant.status,
-            )
-        if not justification:
-            raise _invalid("justification", _("This field is required."))
-        problem = ShareRequest.expiry_error(expires_at, now)
-        if not problem and expires_at <= grant.expires_at:
-            problem = _("must be later than the share's current expiry (%(date)s)") % {
-                "date": f"{grant.expires_at:%Y-%m-%d %H:%M} UTC"}
-        if problem:
-            raise _invalid("expires_at", problem)
-        open_one = ShareRequest.objects.filter(
-            case=case, recipient_country=grant.recipient_country_id, status__in=UNDECIDED
-        ).first()
-        if open_one is not None:
-            raise ShareStateConflict(
-                _("a request for this case to %(country)s is already pending (request "
-                  "%(id)s, opened %(date)s); wait for its decision") % {
-                    "country": grant.recipient_country_id, "id": open_one.pk,
-                    "date": f"{open_one.created_at:%Y-%m-%d}"},
-                open_one.status,
-            )
-        renewal = ShareRequest.objects.create(
-            case=case, recipient_country_id=grant.recipient_country_id, scope=grant.scope,
-            justification=justification, origin=grant.origin, requested_by=requester,
-            created_at=now, expires_at=expires_at, renews=grant,
-            approvals_required=approvals_required(case.owner_country_id, case.handling_code),
-            handling_code_at_open=case.handling_code,
-        )
-        subjects = list(grant.named_subjects.all())
-        renewal.named_subjects.set(subjects)
-        audit.record(
-            "share.renew", requester, target=renewal, case=case,
-            recipient_country=grant.recipient_country_id, scope=grant.scope,
-            origin=grant.origin, expires_at=expires_at, renews=str(grant.pk),
-            named_subjects=sorted(str(s.pk) for s in subjects),
-            approvals_required=renewal.approvals_required,
-        )
-        centre.record_share_step(centre.OPENED, renewal, requester)
-        _notify_on_commit(notifications.OPENED, renewal)
-    return renewal
 
 
 def share_expire_due(*, at=None) -> int:

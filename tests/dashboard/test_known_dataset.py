@@ -66,11 +66,14 @@ def known_data(db, make_case, make_member, us_statistics, mx_statistics, gt_stat
     requester = {c: make_member(c, "investigator") for c in COUNTRIES}
     liaison = {c: make_member(c, "liaison") for c in COUNTRIES}
     plan = [("US", "MX", "approved", 12), ("US", "GT", "denied", 3), ("MX", "US", "approved", 6),
-            ("MX", "GT", "pending", 2), ("GT", "US", "revoked", 4), ("GT", "MX", "approved", 1)]
+            ("MX", "GT", "pending", 2), ("GT", "US", "revoked", 4), ("GT", "MX", "approved", 1),
+            # Issue 18's states: one approval of two given; renewals cancelled with their share.
+            ("US", "MX", "awaiting_second_approval", 2), ("US", "GT", "cancelled", 2)]
     for n, (owner, recipient, status, count) in enumerate(plan):
         for i in range(count):
             created = dt.datetime(2026, 2, 1 + i, 9, tzinfo=UTC)
-            decided = None if status == "pending" else created + dt.timedelta(hours=6 * (i + n))
+            undecided = status in ("pending", "awaiting_second_approval")
+            decided = None if undecided else created + dt.timedelta(hours=6 * (i + n))
             ShareRequest.objects.create(
                 case=by_country[owner][i % len(by_country[owner])], recipient_country_id=recipient,
                 scope="summary", justification="known data set", origin="request",
@@ -180,13 +183,13 @@ def expected_tables(viewer):
         "SELECT s.status, c.owner_country_id, COUNT(*) FROM sharing_sharerequest s JOIN "
         "cases_case c ON c.id = s.case_id WHERE s.created_at >= %s AND s.created_at < %s "
         "GROUP BY 1, 2", [START, END])}
-    t["shares-status"] = build(cells, ["pending", "approved", "denied", "revoked", "expired"],
-                               countries)
+    t["shares-status"] = build(cells, ["pending", "awaiting_second_approval", "approved",
+                                       "denied", "revoked", "expired", "cancelled"], countries)
     waits = {}
     for c, created, decided in sql(
             "SELECT c.owner_country_id, s.created_at, s.decided_at FROM sharing_sharerequest s "
             "JOIN cases_case c ON c.id = s.case_id WHERE s.decided_at >= %s AND "
-            "s.decided_at < %s", [START, END]):
+            "s.decided_at < %s AND s.status <> 'cancelled'", [START, END]):
         if isinstance(created, str):  # SQLite hands raw SQL timestamps back as text
             created, decided = (dt.datetime.fromisoformat(created),
                                 dt.datetime.fromisoformat(decided))
