@@ -6,7 +6,8 @@ the error beside the field, nothing created). The first US liaison approves MX's
 the keyboard and reads "needs one more"; approving again is refused with the service's reason.
 The MX investigator cannot open the case yet. The second US liaison (Spanish) approves MX's
 request and denies GT's. The MX investigator opens the case, sees neither GT nor the approvers,
-and asks to renew; GT's investigator reads "Denied" and cannot open the case. Every page is
+and asks to renew; revoking the share cancels the renewal. GT's investigator reads "Denied"
+and cannot open the case. Every page is
 checked with axe-core and photographed.
 """
 
@@ -139,6 +140,17 @@ def test_two_liaisons_release_an_h2_case_to_one_partner_of_two(
     assert mx.url.endswith(f"/requests/{renewal.pk}/")
     assert "Renews" in mx.locator("main").inner_text()
     look(mx, "mx-renewal")
+
+    # --- the first US liaison revokes MX's share: the renewal is cancelled with it ------------
+    first.goto("/liaison/grants/")
+    row = first.locator(f"#share-{mx_share.pk}")
+    assert "us.liaison, us.liaison2" in row.inner_text()
+    look(first, "grants")
+    row.get_by_role("button", name=f"Revoke {case.reference}").click()
+    assert "Revoked:" in first.locator(".messages").inner_text()
+    mx.reload()
+    assert "Cancelled: the share it renewed was revoked" in mx.locator("main").inner_text()
+    look(mx, "mx-renewal-cancelled")
 
     # --- GT reads its denial and cannot open the case ----------------------------------------
     gt = browser_page("en")
