@@ -187,6 +187,18 @@ class ShareRequest(models.Model):
             and holds_role_permission(user, "sharing.decide_sharerequest")
         )
 
+    def may_ask_renewal(self, user) -> bool:
+        """Who asks to renew a share: an investigator of its owner or its recipient country."""
+        return bool(
+            user.is_active and user.is_investigator
+            and user.country_id in (self.case.owner_country_id, self.recipient_country_id)
+        )
+
+    def can_be_renewed_by(self, user, at=None) -> bool:
+        """Whether the user may ask to renew it now: one who asks renewals, of a share that
+        is still active (the pages offer "Ask to renew" on this answer)."""
+        return self.is_active(at) and self.may_ask_renewal(user)
+
     def can_be_revoked_by(self, user) -> bool:
         """Any liaison of the owning country may take a share back, at any time."""
         return (

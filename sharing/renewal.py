@@ -37,8 +37,7 @@ def _renew(*, requester, grant, justification, expires_at) -> ShareRequest:
     with transaction.atomic():
         grant = lock(grant)
         case = grant.case
-        if not (requester.is_active and requester.is_investigator and requester.country_id in (
-                case.owner_country_id, grant.recipient_country_id)):
+        if not grant.may_ask_renewal(requester):
             raise PermissionDenied(_("only an investigator of the owner or the recipient "
                                      "country asks to renew a share"))
         now = timezone.now()

@@ -86,7 +86,7 @@ def share_requests_for(user):
         return ShareRequest.objects.none()
     return (
         ShareRequest.objects.filter(Q(case__owner_country=country) | Q(recipient_country=country))
-        .select_related("case", "requested_by", "decided_by", "revoked_by")
+        .select_related("case", "requested_by", "decided_by", "revoked_by", "renews")
         .prefetch_related("named_subjects", APPROVALS)
     )
 
@@ -255,7 +255,7 @@ def require_liaison(user) -> None:
 
 def _full(queryset):
     return queryset.select_related(
-        "case", "recipient_country", "requested_by", "decided_by", "revoked_by"
+        "case", "recipient_country", "requested_by", "decided_by", "revoked_by", "renews"
     ).prefetch_related("named_subjects", APPROVALS)
 
 
@@ -312,3 +312,10 @@ def case_for_offer(user, case_id):
         raise PermissionDenied(_("only the owner country's investigators and liaisons offer "
                                  "this case"))
     return case
+
+
+def renewals_shown(share_request, user) -> list[ShareRequest]:
+    """The requests that renew this share, newest first, through the same gate as any read
+    (both sides see them: a renewal has the same case and recipient as its share)."""
+    return _withhold(list(share_requests_for(user).filter(renews=share_request)
+                          .order_by("-created_at", "pk")), user)

@@ -12,6 +12,7 @@ import datetime
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from cases.identifiers import IdentifierType
@@ -162,15 +163,44 @@ class ShareForm(forms.Form):
 
 
 class OfferForm(ShareForm):
-    """The owner offering a case to a partner country."""
+    """The owner offering a case to one or several partner countries at once (one request
+    each, all or none: sharing.services.share_requests_offer)."""
 
-    recipient_country = forms.ChoiceField(label=_("Partner country"))
-    field_order = ["recipient_country", "scope", "justification", "expires_at"]
+    recipient_countries = forms.MultipleChoiceField(
+        label=_("Partner countries"), widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Check at least one partner country.")},
+        help_text=_("Each country gets its own request, decided and ended on its own; no "
+                    "partner learns which other countries were offered the case."),
+    )
+    field_order = ["recipient_countries", "scope", "justification", "expires_at"]
 
     def __init__(self, *args, countries=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["recipient_country"].choices = _choices(
-            "", [(c.code, f"{c.code}: {country_name(c)}") for c in countries])
+        self.fields["recipient_countries"].choices = [
+            (c.code, f"{c.code}: {country_name(c)}") for c in countries]
+        self.fields["justification"].help_text = _(
+            "Every country checked reads it: do not name the others.")
+
+
+class RenewForm(forms.Form):
+    """Ask to renew a share before it expires: a new justification and a later expiry."""
+
+    justification = forms.CharField(label=_("Justification"), max_length=2000,
+                                    widget=forms.Textarea(attrs={"rows": 4}),
+                                    help_text=_("Why the partner still needs the case."))
+    expires_at = ExpiryField(label=_("New expiry"))
+
+    def __init__(self, *args, grant=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        now, field = timezone.now(), self.fields["expires_at"]
+        field.help_text = _("Later than the current expiry (%(current)s), at most %(days)s "
+                            "days from today.") % {
+            "current": date_format(grant.expires_at, "DATE_FORMAT") if grant else "",
+            "days": MAX_SHARE_DAYS}
+        field.widget.attrs.update({
+            "min": (now + datetime.timedelta(days=1)).date().isoformat(),
+            "max": (now + datetime.timedelta(days=MAX_SHARE_DAYS)).date().isoformat(),
+        })
 
 
 class AskForm(ShareForm):

@@ -44,7 +44,7 @@ def _inbox(request, *, problem="", status=200):
 
 @member_page
 def inbox(request):
-    """The pending requests for the member's country's cases, oldest first."""
+    """The undecided requests for the member's country's cases, oldest first."""
     return _inbox(request)
 
 
@@ -59,14 +59,18 @@ def decide(request, request_id):
         return _inbox(request, problem=_("Choose approve or deny."), status=400)
     approve = form.cleaned_data["decision"] == "approve"
     service = services.share_request_approve if approve else services.share_request_deny
-    _done, problem, status = call_service(
+    done, problem, status = call_service(
         form, service, share_request=share_request, liaison=request.user,
         note=form.cleaned_data["note"],
     )
     if status != 200:
         return _inbox(request, problem=problem, status=status)
     reference = share_request.case.reference
-    if approve:
+    if approve and done.is_undecided():
+        messages.success(request, _("Approval recorded: %(reference)s is not shared with "
+                                    "%(country)s until another liaison approves too.") % {
+            "reference": reference, "country": share_request.recipient_country_id})
+    elif approve:
         messages.success(request, _("Approved: %(reference)s is shared with %(country)s.") % {
             "reference": reference, "country": share_request.recipient_country_id})
     else:

@@ -24,7 +24,7 @@ def notification_centre(request):
         return redirect("web:notifications")
     rows = centre.notifications_for(request.user)
     for row in rows:
-        row.disclosed = bool(row.share_request) and not selectors.withheld_fields(
+        row.disclosed = bool(row.share_request) and "case" not in selectors.withheld_fields(
             row.share_request, request.user)
     tasks = tasks_needing_attention(request.user)
     return render(request, "web/notifications/centre.html", {"rows": rows, "tasks": tasks})

@@ -1,5 +1,5 @@
-"""Sharing pages: the hit/no-hit lookup, asking for access from a hit, the requests list,
-and the owner's offer of a case to a partner.
+"""Sharing pages: the hit/no-hit lookup, asking for access from a hit, the requests list and
+one request's page, the owner's offer of a case to partners, and asking to renew a share.
 
 The lookup, the hit, the request and every refusal are the sharing services' answers; the
 pages show them in words. A rate limit or a duplicate request is a message on the page.
@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import RateLimited, Unavailable
 from sharing import lookup, selectors, services
-from web.forms import AskForm, LookupForm, OfferForm, add_service_errors
+from web.forms import AskForm, LookupForm, OfferForm, RenewForm, add_service_errors
 from web.pages import partner_countries
 from web.views import call_service, member_page
 from workinggroup.models import Country
@@ -89,29 +89,73 @@ def requests_page(request):
     query.pop("page", None)
     return render(request, "web/requests.html", {
         "page": page, "query": query.urlencode(),
-        "rows": [(row, not row.withheld, row.case.owner_country_id == request.user.country_id)
-                 for row in page],
+        "rows": [(row, "case" not in row.withheld,
+                  row.case.owner_country_id == request.user.country_id) for row in page],
     })
 
 
 @member_page
 def case_offer(request, case_id):
-    """POST from the case page: the owner offers the case to a partner country."""
+    """POST from the case page: the owner offers the case to the partner countries checked,
+    one request each, all or none (`share_requests_offer`); nothing is created on an error."""
     case = selectors.case_for_offer(request.user, case_id)
     form = OfferForm(request.POST or None, countries=partner_countries(case))
     problem, status = "", 400
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        _opened, problem, status = call_service(
-            form, services.share_request_open,
+        chosen = data["recipient_countries"]
+        opened, problem, status = call_service(
+            form, services.share_requests_offer,
             requester=request.user, case=case,
-            recipient_country=Country.objects.get(code=data["recipient_country"]),
+            recipient_countries=list(Country.objects.filter(code__in=chosen).order_by("code")),
             scope=data["scope"], justification=data["justification"],
             expires_at=data["expires_at"],
         )
         if status == 200:
-            messages.success(request, _("Offer to %(country)s sent to your liaisons.") % {
-                "country": data["recipient_country"]})
+            messages.success(request, _("Offer to %(countries)s sent to your liaisons: one "
+                                        "request per country.") % {
+                "countries": ", ".join(sorted(chosen))})
             return redirect("web:case_detail", case_id=case.pk)
     return render(request, "web/offer.html", {"form": form, "case": case,
+                                              "problem": problem}, status=status)
+
+
+@member_page
+def request_detail(request, request_id):
+    """One request of the member's country, as owner or recipient (404 otherwise): its state
+    in words, what it renews, and, on the owner's side, who approved it, when and why."""
+    share_request = selectors.share_request_detail(request.user, request_id)
+    ours = share_request.case.owner_country_id == request.user.country_id
+    return render(request, "web/request_detail.html", {
+        "row": share_request, "ours": ours, "disclosed": "case" not in share_request.withheld,
+        # Who approved is the owner's business: the selector withholds it from partners.
+        "approvals": ([] if "approvals" in share_request.owner_withheld
+                      else list(share_request.approvals.all())),
+        "renewals": selectors.renewals_shown(share_request, request.user),
+        "can_decide": ours and request.user.is_liaison and share_request.is_undecided(),
+        "can_renew": share_request.can_be_renewed_by(request.user),
+    })
+
+
+@member_page
+def request_renew(request, request_id):
+    """GET: the form asking to renew a share before it expires. POST: a new request that
+    renews it (`share_request_renew`), decided by the owner's liaisons like any other."""
+    grant = selectors.get_share_request_for(request.user, request_id)
+    form = RenewForm(request.POST or None, grant=grant)
+    problem, status = "", 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            renewal, problem, status = call_service(
+                form, services.share_request_renew, requester=request.user, grant=grant,
+                justification=form.cleaned_data["justification"],
+                expires_at=form.cleaned_data["expires_at"],
+            )
+            if status == 200:
+                messages.success(request, _("Renewal asked: the liaisons of %(country)s "
+                                            "decide.") % {"country": grant.case.owner_country_id})
+                return redirect("web:request_detail", request_id=renewal.pk)
+    return render(request, "web/renew.html", {"form": form, "grant": grant,
+                                              "disclosed": "case" not in grant.withheld,
                                               "problem": problem}, status=status)

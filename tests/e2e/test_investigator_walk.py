@@ -160,7 +160,7 @@ def test_the_investigators_walk(
 
     # --- offer case A to MX ----------------------------------------------------------------
     us.get_by_role("link", name=case_a.reference).click()
-    us.select_option("#id_recipient_country", "MX")
+    us.check("input[name=recipient_countries][value=MX]")
     us.check("#id_scope_1")  # full
     us.fill("#id_justification", "Joint operation with the Mexican unit.")
     us.get_by_role("button", name=t["offer"]).click()

@@ -220,7 +220,7 @@ def test_a_liaison_offers_from_the_case_page_and_cannot_decide_that_offer(
         f"/cases/{us_case.pk}/").content.decode()
     day = (timezone.now() + dt.timedelta(days=20)).date().isoformat()
     response = client.post(f"/cases/{us_case.pk}/offer/", {
-        "recipient_country": "MX", "scope": "summary", "justification": "Joint operation",
+        "recipient_countries": ["MX"], "scope": "summary", "justification": "Joint operation",
         "expires_at": day})
     assert response.status_code == 302
     offer = ShareRequest.objects.get(case=us_case)

@@ -97,7 +97,9 @@ def test_a_share_ending_within_7_days_is_told_to_both_sides_once(
         "member__username", flat=True)) == ["mx.investigator", "mx.liaison", "us.liaison"]
     html = web(mx_investigator).get("/notifications/").content.decode()
     assert "A share your country holds or gave ends within 7 days" in html
-    assert f'href="/requests/#request-{share.pk}"' in html
+    # The warning leads to the share's own page, where its investigators ask to renew it.
+    assert f'href="/requests/{share.pk}/"' in html
+    assert "ends on" in html
 
 
 def test_the_expiry_warning_is_on_the_beat_schedule(settings):

@@ -158,7 +158,7 @@ def test_a_partners_row_shows_the_scope_and_expiry(
 def test_an_offer_and_a_second_one_refused_naming_the_first(web, us_investigator, us_case):
     client = web(us_investigator)
     day = (timezone.now() + dt.timedelta(days=20)).date().isoformat()
-    body = {"recipient_country": "MX", "scope": "summary", "justification": "joint",
+    body = {"recipient_countries": ["MX"], "scope": "summary", "justification": "joint",
             "expires_at": day}
     assert client.post(f"/cases/{us_case.pk}/offer/", body).status_code == 302
     response = client.post(f"/cases/{us_case.pk}/offer/", body)
@@ -172,7 +172,7 @@ def test_an_expiry_beyond_the_services_bound_is_refused_beside_the_field(
 ):
     day = (timezone.now() + dt.timedelta(days=400)).date().isoformat()
     response = web(us_investigator).post(f"/cases/{us_case.pk}/offer/", {
-        "recipient_country": "MX", "scope": "summary", "justification": "joint",
+        "recipient_countries": ["MX"], "scope": "summary", "justification": "joint",
         "expires_at": day})
     assert response.status_code == 400
     assert response.context["form"].errors["expires_at"]
