@@ -175,8 +175,8 @@ def record_unless_found(query: str, params, rows: list[str]) -> list[tuple]:
                 for row in rows:
                     cursor.execute(_outbox_insert(), [occurred_at, row])
         else:
-            cursor.execute(_unless_found_sql(query, len(rows)),
-                           [*params, occurred_at, *rows])
+            values = [value for row in rows for value in (occurred_at, row)]
+            cursor.execute(_unless_found_sql(query, len(rows)), [*params, *values])
             found = cursor.fetchall()
     if not found:
         transaction.on_commit(trigger_drain, robust=True)
@@ -186,12 +186,13 @@ def record_unless_found(query: str, params, rows: list[str]) -> list[tuple]:
 @functools.cache
 def _unless_found_sql(query: str, n_rows: int) -> str:
     table = connection.ops.quote_name(OutboxEvent._meta.db_table)
-    events = ", ".join(["(%s::jsonb)"] * n_rows)
+    # One SELECT per row, each guarded: simpler for the planner than a VALUES list (a miss
+    # plans this statement every time, and the planning is a fifth of its server time).
+    rows = " UNION ALL ".join(
+        ["SELECT %s::timestamptz, %s::jsonb WHERE NOT EXISTS (SELECT FROM found)"] * n_rows)
     return (
         f"WITH found AS ({query}), "  # noqa: S608 (a fixed query, a table name, placeholders)
-        f"outbox AS (INSERT INTO {table} (occurred_at, event) "
-        f"SELECT %s::timestamptz, e FROM (VALUES {events}) AS v(e) "
-        f"WHERE NOT EXISTS (SELECT FROM found)) "
+        f"outbox AS (INSERT INTO {table} (occurred_at, event) {rows}) "
         f"SELECT * FROM found"
     )
 
