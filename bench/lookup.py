@@ -177,6 +177,22 @@ def main():
 
     call_command("migrate", "-v0")
     fill(sys.stdout)
+    # Production's cursor path: DEBUG off (the settings refuse the development keyring the
+    # filled blind indexes were made with when DEBUG is off at start-up, so it is turned off
+    # here). With DEBUG on, every statement is also logged with its SQL, which costs the
+    # service, which runs more of them, more than the floor.
+    from django.conf import settings
+
+    settings.DEBUG = False
+    with connection.cursor() as cursor:  # a database reused under another keyring never hits
+        cursor.execute("SELECT blind_index FROM cases_identifier WHERE value = 'P000000001'")
+        stored = cursor.fetchone()
+    from cases.identifiers import blind_index as index_of
+    from core.keyring import get_keyring as ring
+
+    if stored and stored[0] != index_of(ring().primary_lookup_key()[1], "passport",
+                                         "P000000001"):
+        sys.exit("this database was filled under another lookup key: drop it and run again")
 
     from cases.identifiers import blind_index
     from core.keyring import get_keyring
