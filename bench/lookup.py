@@ -15,10 +15,13 @@ limit, matches, visibility, hit records, audit event, commit) and of a bare
 `SELECT case_id FROM cases_identifier WHERE blind_index = %s`, measured interleaved in one run,
 for hits, misses and both together, with the load average (the machine is shared). A last
 row times the floor of any audited lookup in the same run: a bare SELECT of a missing value
-followed by one committed INSERT of an audit-event-sized row (table bench_commit_floor).
+followed by one committed INSERT of an audit-event-sized row (table bench_commit_floor,
+made LIKE the audit outbox with its identity key and index: the row any audited answer
+writes; until 2026-12-07 it was a table with no key, which the outbox cannot be).
 """
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -227,11 +230,17 @@ def main():
     floor, floor_one = [], []
     # The floor of any lookup that commits an audit row before answering: the bare SELECT and
     # one durable INSERT of an event-sized row, autocommitted, with no Python work around them.
-    event = '{"actor": "bench", "details": {"blind_index": "%s"}}' % ("0" * 64)
+    # A lookup.search event's size and shape (about 390 bytes of JSON).
+    event = json.dumps({
+        "actor": "bench.00000000.0", "actor_country": "GT", "action": "lookup.search",
+        "target_type": "", "target_id": "", "case_id": "", "case_country": "",
+        "outcome": "success", "ip": "", "request_id": "",
+        "details": {"identifier_type": "passport", "blind_index": "0" * 64, "own_matches": 0,
+                    "partner_countries": 0, "partner_cases": 0, "hit_ids": []},
+        "readers": "GT"}, separators=(",", ":"))
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE IF NOT EXISTS bench_commit_floor (at timestamptz, "
-                       "event jsonb)")
-        cursor.execute("TRUNCATE bench_commit_floor")
+        cursor.execute("DROP TABLE IF EXISTS bench_commit_floor")
+        cursor.execute("CREATE TABLE bench_commit_floor (LIKE audit_outboxevent INCLUDING ALL)")
         for value in values[:200]:  # warm both paths
             cursor.execute("SELECT case_id FROM cases_identifier WHERE blind_index = %s",
                            [blind_index(key, "passport", value)])
@@ -254,19 +263,44 @@ def main():
             cursor.execute("SELECT case_id FROM cases_identifier WHERE blind_index = %s",
                            [blind_index(key, "passport", value)])
             cursor.fetchall()
-            cursor.execute("INSERT INTO bench_commit_floor VALUES (now(), %s)", [event])
+            cursor.execute("INSERT INTO bench_commit_floor (occurred_at, event) "
+                           "VALUES (now(), %s)", [event])
             return time.perf_counter() - started
 
         def select_with_insert(value):
             # The same work as ONE statement (a data-modifying CTE, autocommitted): one round
             # trip, one commit; the least an audited answer can cost on this server.
             started = time.perf_counter()
-            cursor.execute("WITH audit AS (INSERT INTO bench_commit_floor VALUES (now(), %s)) "
+            cursor.execute("WITH audit AS (INSERT INTO bench_commit_floor (occurred_at, event) "
+                           "VALUES (now(), %s)) "
                            "SELECT case_id FROM cases_identifier WHERE blind_index = %s",
                            [event, blind_index(key, "passport", value)])
             cursor.fetchall()
             return time.perf_counter() - started
 
+        from core.redis import kept_client
+        from sharing import lookup_limit
+
+        redis = kept_client()
+        window_key = f"bench-floor:{run}"
+        redis.script_load(lookup_limit._SLIDING_WINDOW)
+
+        def redis_then_statement(value):
+            # Context, not the goal: the one statement after the rate limit's one round trip
+            # (the same script, on a window of the bench's own with no limit), as a lookup
+            # must count before it commits (a refused lookup records only its refusal).
+            started = time.perf_counter()
+            now_ms = int(time.time() * 1000)
+            redis.evalsha(lookup_limit._SCRIPT_SHA, 1, window_key, now_ms, 3_600_000,
+                          10**9, f"{now_ms}:{value}")
+            cursor.execute("WITH audit AS (INSERT INTO bench_commit_floor (occurred_at, event) "
+                           "VALUES (now(), %s)) "
+                           "SELECT case_id FROM cases_identifier WHERE blind_index = %s",
+                           [event, blind_index(key, "passport", value)])
+            cursor.fetchall()
+            return time.perf_counter() - started
+
+        floor_redis = []
         for i, value in enumerate(values):
             kind = "hit" if i % 2 == 0 else "miss"
             # Whichever runs second finds the value's index pages cached: they take turns
@@ -280,6 +314,7 @@ def main():
             if kind == "miss":
                 floor.append(select_and_commit(f"F{i:09d}"))
                 floor_one.append(select_with_insert(f"G{i:09d}"))
+                floor_redis.append(redis_then_statement(f"H{i:09d}"))
     load = os.getloadavg()
 
     def ms(x):
@@ -298,7 +333,8 @@ def main():
               f" {percentile(f, 99) / percentile(b, 99):>9.2f}x")
     b = bare["miss"]
     for label, times in (("floor (miss + 1 commit)", floor),
-                         ("floor, one statement", floor_one)):
+                         ("floor, one statement", floor_one),
+                         ("one statement + Redis", floor_redis)):
         print(f"{label:24} {ms(percentile(b, 50)):>10} {ms(percentile(b, 99)):>10}"
               f" {ms(percentile(times, 50)):>11} {ms(percentile(times, 99)):>11}"
               f" {percentile(times, 50) / percentile(b, 50):>9.2f}x"
