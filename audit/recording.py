@@ -111,6 +111,22 @@ def record(action, actor=None, target=None, outcome=Outcome.SUCCESS, case=None, 
     `readers` (country codes) widens who reads an event that names no case beyond its
     actor's country, for the actions that visibility.WIDE_READER_ACTIONS lists.
     """
+    rows = outbox_rows(action, actor, target, outcome, case, readers, **details)
+    # Every audited request pays for this insert: one fixed SQL statement, not a model save.
+    occurred_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        for row in rows:
+            cursor.execute(_outbox_insert(), [occurred_at, row])
+    transaction.on_commit(trigger_drain, robust=True)
+
+
+def outbox_rows(action, actor=None, target=None, outcome=Outcome.SUCCESS, case=None,
+                readers=None, **details) -> list[str]:
+    """The outbox rows (JSON text) that `record` would write for this event, written nowhere.
+
+    For `record_unless_found`, and for callers that must build an event before they know
+    whether it is the one to write. Checks the action and outcome as `record` does.
+    """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}; add it to audit/actions.py")
     if outcome not in Outcome.ALL:
@@ -138,12 +154,47 @@ def record(action, actor=None, target=None, outcome=Outcome.SUCCESS, case=None, 
     event["details"] = _jsonable(details)
     # One entry, or two when the event names a case the actor's country cannot see.
     events = visibility.split(event, case, context.current_route(), readers=readers)
-    # Every audited request pays for this insert: one fixed SQL statement, not a model save.
+    return [orjson.dumps(one).decode() for one in events]
+
+
+def record_unless_found(query: str, params, rows: list[str]) -> list[tuple]:
+    """Run `query` (a SELECT) and, when it finds nothing, record `rows` (from outbox_rows).
+
+    On PostgreSQL this is ONE statement: the SELECT and the outbox INSERT in a data-modifying
+    CTE, so outside a transaction the answer and its audit event commit together in a single
+    round trip (a lookup miss: the least an audited answer can cost). Inside a transaction
+    the event is part of it, as with `record`. Elsewhere (SQLite) the two run in a row.
+    Returns the query's rows; when there are some, nothing was recorded.
+    """
     occurred_at = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        for one in events:
-            cursor.execute(_outbox_insert(), [occurred_at, orjson.dumps(one).decode()])
-    transaction.on_commit(trigger_drain, robust=True)
+        if connection.vendor != "postgresql":
+            cursor.execute(query, params)
+            found = cursor.fetchall()
+            if not found:
+                for row in rows:
+                    cursor.execute(_outbox_insert(), [occurred_at, row])
+        else:
+            values = [value for row in rows for value in (occurred_at, row)]
+            cursor.execute(_unless_found_sql(query, len(rows)), [*params, *values])
+            found = cursor.fetchall()
+    if not found:
+        transaction.on_commit(trigger_drain, robust=True)
+    return found
+
+
+@functools.cache
+def _unless_found_sql(query: str, n_rows: int) -> str:
+    table = connection.ops.quote_name(OutboxEvent._meta.db_table)
+    # One SELECT per row, each guarded: simpler for the planner than a VALUES list (a miss
+    # plans this statement every time, and planning takes about as long as running it).
+    rows = " UNION ALL ".join(
+        ["SELECT %s::timestamptz, %s::jsonb WHERE NOT EXISTS (SELECT FROM found)"] * n_rows)
+    return (
+        f"WITH found AS ({query}), "  # noqa: S608 (a fixed query, a table name, placeholders)
+        f"outbox AS (INSERT INTO {table} (occurred_at, event) {rows}) "
+        f"SELECT * FROM found"
+    )
 
 
 @functools.cache

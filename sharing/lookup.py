@@ -44,8 +44,9 @@ def _match_sql(n_indexes: int) -> str:
     """Ids of the cases holding the identifier: one probe of the blind index, nothing joined.
 
     Fixed SQL rather than a queryset: every lookup runs it, and building it through the ORM
-    cost more than running it. A miss ends here; the permission gate is asked afterwards,
-    through case_is_visible, for the matched cases only.
+    cost more than running it. It runs inside audit.record_unless_found, so a miss and its
+    audit event are one statement; the permission gate is asked afterwards, through
+    case_is_visible, for the matched cases only.
     """
     table = connection.ops.quote_name(Identifier._meta.db_table)
     placeholders = ", ".join(["%s"] * n_indexes)
@@ -53,14 +54,6 @@ def _match_sql(n_indexes: int) -> str:
         f"SELECT case_id FROM {table}"  # noqa: S608 (a table name and placeholders)
         f" WHERE blind_index IN ({placeholders}) AND identifier_type = %s"
     )
-
-
-def _matched_case_ids(identifier_type: str, indexes: list[str]) -> set:
-    """Ids of the cases holding the identifier under any lookup key."""
-    with connection.cursor() as cursor:
-        cursor.execute(_match_sql(len(indexes)), [*indexes, identifier_type])
-        to_python = Case._meta.pk.to_python
-        return {to_python(case_id) for (case_id,) in cursor}
 
 
 def _matched_cases(user: User, case_ids: set) -> list[Case]:
@@ -106,12 +99,17 @@ def lookup_identifier(*, user: User, identifier_type: str, value: str) -> dict:
         normalised = normalise(identifier_type, value, default_region=user.country_id)
     except InvalidIdentifier as exc:
         raise ValidationError({"value": [exc.translated(gettext)]}) from None
-    indexes = blind_indexes(identifier_type, normalised)
     now = timezone.now()
     try:
-        # The match runs while Redis counts the lookup: one wait for both answers.
+        # Redis counts the lookup while the indexes and the miss's audit event are built:
+        # the count must be known before the match, because a miss commits its event in the
+        # same statement as the match (below), and a refused lookup records only the refusal.
         with lookup_limit.counting(user, now):
-            case_ids = _matched_case_ids(identifier_type, indexes)
+            indexes = blind_indexes(identifier_type, normalised)
+            miss_event = audit.outbox_rows(
+                "lookup.search", user, identifier_type=identifier_type, blind_index=indexes[0],
+                own_matches=0, partner_countries=0, partner_cases=0, hit_ids=[],
+            )
     except RateLimited:
         audit.record("lookup.rate_limited", user, outcome=Outcome.DENIED,
                      identifier_type=identifier_type, limit=settings.LOOKUP_RATE_LIMIT_PER_HOUR)
@@ -121,9 +119,18 @@ def lookup_identifier(*, user: User, identifier_type: str, value: str) -> dict:
                      identifier_type=identifier_type, reason=f"rate limiter: {exc.cause}"[:200])
         raise
 
-    # Readability is asked of the one gate, and only when something matched: a miss is one
-    # indexed SELECT. A case shared at summary scope only still counts as a partner's hit.
-    matched = _matched_cases(user, case_ids) if case_ids else []
+    # One statement: the match and, only when nothing matched, the miss's outbox row. Outside
+    # a transaction it commits durably before the answer, in the one round trip.
+    found = audit.record_unless_found(_match_sql(len(indexes)), [*indexes, identifier_type],
+                                      miss_event)
+    if not found:
+        return {"hits": [], "own": []}
+    to_python = Case._meta.pk.to_python
+    case_ids = {to_python(case_id) for (case_id,) in found}
+
+    # Readability is asked of the one gate, and only when something matched. A case shared
+    # at summary scope only still counts as a partner's hit.
+    matched = _matched_cases(user, case_ids)
     own = [case for case in matched if case.readable]
     by_country = defaultdict(list)
     for case in matched:
@@ -135,8 +142,9 @@ def lookup_identifier(*, user: User, identifier_type: str, value: str) -> dict:
                   expires_at=now + HIT_LIFETIME)
         for country in sorted(by_country)
     ]
-    # The event commits before the answer. Without hits it is the only write, and autocommit
-    # makes it atomic; with hits, the hit rows and the event commit together.
+    # The event commits before the answer. Without hits (own cases only) it is the only
+    # write, and autocommit makes it atomic; with hits, the hit rows and the event commit
+    # together.
     with transaction.atomic() if hits else contextlib.nullcontext():
         if hits:
             _insert_hits(hits)

@@ -3,7 +3,7 @@
 Where the count lives:
 
 - Redis, whenever the default cache is Redis (production: every web host shares it). One
-  round trip per lookup, overlapping the lookup's match query: a Lua script trims the
+  round trip per lookup, overlapping the lookup's own Python work: a Lua script trims the
   member's sorted set to the last hour, counts it and, under the limit, adds this lookup.
   Redis runs a script alone, so two lookups of one member never both take the last slot.
 - The `Lookup` ledger in the database when no Redis is configured (the development box of
@@ -82,7 +82,7 @@ def counting(user: User, now: dt.datetime):
     come out of it when the block ends.
 
     With Redis, the script goes out before the block and its answer is read after it, so the
-    lookup's match query and the count share one wait instead of taking two in a row. The
+    block's work (the lookup's blind indexes and audit event) runs while Redis counts. The
     block must reveal nothing until then. A block that raises keeps its own exception.
     """
     limit = settings.LOOKUP_RATE_LIMIT_PER_HOUR

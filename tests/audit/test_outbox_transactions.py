@@ -81,3 +81,28 @@ def test_values_no_database_or_encoder_can_store_are_made_safe_at_record_time(db
         "tags": ["a", "b"],
     }
     assert verification.verify_chain().ok
+
+
+def test_record_unless_found_writes_the_rows_record_would_only_when_nothing_is_found(db):
+    from django.db import connection
+
+    table = connection.ops.quote_name(OutboxEvent._meta.db_table)
+    rows = audit.outbox_rows("lookup.search", "alice", identifier_type="email",
+                             blind_index="0" * 64, own_matches=0)
+    audit.record("lookup.search", "alice", identifier_type="email", blind_index="0" * 64,
+                 own_matches=0)
+    recorded = OutboxEvent.objects.get()
+    query = f"SELECT id FROM {table} WHERE id = %s"  # noqa: S608 (a table name)
+
+    # Something found (the row record() wrote): its rows come back, nothing is written.
+    assert audit.record_unless_found(query, [recorded.id], rows) == [(recorded.id,)]
+    assert OutboxEvent.objects.count() == 1
+    # Nothing found: the same event as record()'s, once.
+    assert audit.record_unless_found(query, [-1], rows) == []
+    first, second = OutboxEvent.objects.order_by("id")
+    assert second.event == first.event
+
+    with pytest.raises(Boom), transaction.atomic():  # inside a transaction: part of it
+        audit.record_unless_found(query, [-1], rows)
+        raise Boom
+    assert OutboxEvent.objects.count() == 2

@@ -22,6 +22,8 @@ SMOKE = {
                    "--connections", "2"], "connections, 1 s per variant"),
     "load": (["--smoke"], "load average at the end"),
     "dashboard": (["--smoke"], "import: "),
+    "growth": (["--cases", "3000", "--audit", "5000", "--identifiers", "5000", "--requests", "2",
+                "--lookups", "200"], "growth run done"),
 }
 
 
