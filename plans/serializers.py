@@ -20,8 +20,10 @@ from plans.models import (
     TaskStatus,
     TaskUpdate,
 )
+from workinggroup.schema_api import PartnerCountryField
 
-Username = serializers.SlugRelatedField(slug_field="username", read_only=True)
+# Null when the member is gone, or for a step not taken yet (a decision, an assignee).
+Username = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
 
 # --- input ------------------------------------------------------------------------------------
@@ -42,7 +44,7 @@ class PlanInput(StrictInput):
     handling_note = StrictCharField(max_length=500, required=False, allow_blank=True,
                                     default="")
     invite = serializers.ListField(
-        child=StrictCharField(max_length=2), required=False, default=list, max_length=20,
+        child=PartnerCountryField(), required=False, default=list, max_length=20,
         help_text="Country codes to invite while drafting.",
     )
 
@@ -52,7 +54,7 @@ class PlanUpdateInput(PlanInput):
 
 
 class InviteInput(StrictInput):
-    country = StrictCharField(max_length=2)
+    country = PartnerCountryField()
 
 
 class CloseInput(StrictInput):
@@ -64,7 +66,7 @@ class LinkCaseInput(StrictInput):
 
 
 class TaskInput(StrictInput):
-    country = StrictCharField(max_length=2)
+    country = PartnerCountryField()
     title = StrictCharField(max_length=200)
     due_on = serializers.DateField()
     assignee = StrictCharField(max_length=150, required=False, allow_blank=True, default="",
@@ -82,7 +84,7 @@ class GapInput(StrictInput):
     kind = serializers.ChoiceField(choices=GapKind.choices)
     severity = serializers.ChoiceField(choices=Severity.choices)
     description = StrictCharField(max_length=5000)
-    countries = serializers.ListField(child=StrictCharField(max_length=2), required=False,
+    countries = serializers.ListField(child=PartnerCountryField(), required=False,
                                       default=list, max_length=20,
                                       help_text="Countries that see it (yours always does).")
     plan = serializers.UUIDField(required=False, allow_null=True, default=None)
@@ -95,7 +97,7 @@ class GapUpdateInput(StrictInput):
     description = StrictCharField(max_length=5000, required=False)
     status = serializers.ChoiceField(choices=GapStatus.choices, required=False)
     plan = serializers.UUIDField(required=False, allow_null=True)
-    add_countries = serializers.ListField(child=StrictCharField(max_length=2), required=False,
+    add_countries = serializers.ListField(child=PartnerCountryField(), required=False,
                                           max_length=20)
 
 

@@ -7,7 +7,7 @@ involving the caller's country 404), the filters and paging, what a partner must
 """
 
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action, api_view
 from rest_framework.response import Response
@@ -21,6 +21,8 @@ from sharing.serializers import (
     ShareRequestOpenSerializer,
     ShareRequestSerializer,
 )
+from workinggroup.query import refuse_empty_values
+from workinggroup.schema_api import one_or_results, results_page
 
 
 class ShareRequestViewSet(
@@ -38,6 +40,7 @@ class ShareRequestViewSet(
 
     @extend_schema(parameters=[OpenApiParameter("page", int, description="page number")])
     def list(self, request, *args, **kwargs):
+        refuse_empty_values(request.query_params)
         page = selectors.share_request_list(request.user, params=request.query_params)
         return page_response(request, page, self.get_serializer(page.items, many=True).data)
 
@@ -45,7 +48,20 @@ class ShareRequestViewSet(
         share_request = selectors.share_request_detail(request.user, pk)
         return Response(self.get_serializer(share_request).data)
 
-    @extend_schema(request=ShareRequestOpenSerializer, responses={201: ShareRequestSerializer})
+    @extend_schema(
+        request=ShareRequestOpenSerializer,
+        responses={
+            201: one_or_results("ShareRequestOpened", ShareRequestSerializer),
+            404: OpenApiResponse(description="The case (or hit) is not visible to you."),
+        },
+        description=(
+            "Open a share request for `case` (one request) or for the cases behind a lookup "
+            "`hit_id` (`{results: [...]}`, one per case). Give exactly one of the two; "
+            "`named_subjects` only with `case`. `expires_at` must be in the future and at "
+            "most 365 days ahead. Each rule the shape cannot state answers 400 naming the "
+            "field; a case you cannot see, 404."
+        ),
+    )
     def create(self, request, *args, **kwargs):
         services.require_share_requester(request.user)  # 403 before looking at the body
         form = ShareRequestOpenSerializer(data=request.data)
@@ -99,7 +115,7 @@ class ShareRequestViewSet(
         return self._decision(request, pk, services.share_request_revoke)
 
 
-@extend_schema(responses=ShareRequestSerializer(many=True))
+@extend_schema(responses=results_page("ShareHoldingPage", ShareRequestSerializer))
 @api_view(["GET"])
 def case_shares(request, case_id):
     """GET /api/v1/cases/{id}/shares/: who holds the case now, what and until when (owner)."""

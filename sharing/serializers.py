@@ -7,6 +7,7 @@ from cases.serializers import StrictCharField, StrictInput
 from sharing.models import ShareRequest, ShareScope
 from sharing.selectors import withheld_fields
 from workinggroup.models import Country, clean_country_code
+from workinggroup.schema_api import PartnerCountryField
 
 
 class ShareRequestOpenSerializer(StrictInput):
@@ -16,10 +17,12 @@ class ShareRequestOpenSerializer(StrictInput):
     hit_id = serializers.UUIDField(
         required=False, help_text="Instead of `case`: ask for the cases behind a lookup hit."
     )
-    recipient_country = StrictCharField(max_length=2, required=False)
+    recipient_country = PartnerCountryField(required=False)
     scope = serializers.ChoiceField(choices=ShareScope.choices)
     justification = StrictCharField(max_length=2000)
-    expires_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(
+        help_text="In the future and at most 365 days ahead (else 400 naming expires_at)."
+    )
     named_subjects = serializers.ListField(
         child=serializers.UUIDField(), required=False, default=list, max_length=100
     )
