@@ -5,7 +5,9 @@ how the API really answers (workinggroup.api_errors, workinggroup.exceptions):
 
 - every error status an operation can produce, each `{"detail": ..., "errors"?: {...}}`:
   401 and 403 everywhere (a token, then MFA and role checks), 400 everywhere (a bad body or
-  parameter, an unknown query parameter included), 404 where a path names an
+  parameter, an unknown query parameter included), 406 wherever DRF negotiates the answer's
+  type (a 405, for a method a path does not have, belongs to no operation: it is JSON with
+  `Allow`, and undocumented per operation), 404 where a path names an
   object or a list pages (a page past the end), 409 on state changes, 413 and 415 where a
   body is read, 429 on the lookup, 503 everywhere (the database, or Redis for lookups; with
   Retry-After), 507 on uploads;
@@ -37,6 +39,8 @@ from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import PolymorphicProxySerializer, inline_serializer
 from rest_framework import serializers
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.parsers import MultiPartParser
 
 from workinggroup.models import Country, clean_country_code
 from workinggroup.query import MAX_PAGE
@@ -69,6 +73,7 @@ DESCRIPTIONS = {
     "403": "Seen but not allowed for this member.",
     "404": ("Not found, or not visible to this member (existence never leaks); on a list, "
             "a page past the last one."),
+    "406": "The Accept header names no type this operation answers (JSON).",
     "409": "The object is not in a state that allows this step.",
     "413": "The body is larger than the limit `detail` names.",
     "415": "The body's media type is not accepted.",
@@ -140,8 +145,14 @@ class AutoSchema(SpectacularAutoSchema):
             statuses |= {"413", "415"}
         if path.rstrip("/").endswith("/lookup"):
             statuses.add("429")
-        if has_body and path.rstrip("/").endswith("/attachments"):
+        # A file upload (a case's attachments, a gap's evidence) streams to the file store.
+        if has_body and any(issubclass(parser, MultiPartParser)
+                            for parser in getattr(self.view, "parser_classes", ())):
             statuses.add("507")
+        # DRF's negotiation refuses an Accept naming no JSON type; the downloads and the
+        # export answer their one type whatever the client asks.
+        if getattr(self.view, "content_negotiation_class", None) is DefaultContentNegotiation:
+            statuses.add("406")
         return statuses
 
     def _get_response_bodies(self, direction="response"):

@@ -59,10 +59,16 @@ def test_statuses_where_they_happen(schema):
     ops = {(m, p): op["responses"] for m, p, op in operations(schema)}
     assert "429" in ops[("POST", "/api/v1/lookup/")]
     assert "507" in ops[("POST", "/api/v1/cases/{case_id}/attachments/")]
+    assert "507" in ops[("POST", "/api/v1/gaps/{gap_id}/evidence/")]
+    assert "507" not in ops[("POST", "/api/v1/cases/")]
     assert {"409", "413", "415"} <= set(ops[("POST", "/api/v1/share-requests/")])
     assert "404" in ops[("GET", "/api/v1/cases/{case_id}/")]
     assert "404" not in ops[("GET", "/api/v1/me/")]
     assert "429" not in ops[("GET", "/api/v1/cases/")]
+    assert "406" in ops[("GET", "/api/v1/me/")]
+    # The downloads and the export answer their one type whatever Accept asks.
+    assert "406" not in ops[("GET", "/api/v1/attachments/{attachment_id}/content/")]
+    assert "406" not in ops[("GET", "/api/v1/audit/export/")]
 
 
 def test_request_bodies_refuse_unknown_keys_and_blank_text(schema):
