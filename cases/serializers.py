@@ -196,7 +196,9 @@ class SubjectInput(StrictInput):
         max_length=services.MAX_ALIASES,
         required=False,
     )
-    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    date_of_birth = serializers.DateField(
+        required=False, allow_null=True,
+        help_text="From 1900-01-01 to today (else 400 naming date_of_birth).")
     nationality = NationalityField(
         min_length=2, max_length=2, required=False, allow_blank=True,
         help_text="ISO 3166 alpha-2 code (any country), or empty.",
