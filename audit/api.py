@@ -116,7 +116,7 @@ class AuditAPIView(APIView):
             raise exceptions.ValidationError(
                 {name: ["not a filter of this endpoint"] for name in unknown}
             )
-        # As everywhere in the API (workinggroup.query, below this app): a parameter given
+        # As everywhere in the API (workinggroup.query_api, below this app): a parameter given
         # has a value; leave it out to mean no filter.
         empty = sorted(name for name, value in request.query_params.items() if value == "")
         if empty:

@@ -28,7 +28,7 @@ from cases.serializers import (
     SubjectOutput,
     SubjectUpdateInput,
 )
-from workinggroup.query import refuse_empty_values
+from workinggroup.query_api import refuse_empty_values
 
 
 def page_response(request, page: Page, data) -> Response:

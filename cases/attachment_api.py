@@ -33,7 +33,7 @@ from cases.downloads import file_response
 from cases.filetypes import CONTENT_TYPES
 from cases.models import Attachment
 from cases.upload import EncryptingUploadHandler, UploadRefused
-from workinggroup.query import refuse_empty_values
+from workinggroup.query_api import refuse_empty_values
 
 
 class AttachmentSerializer(serializers.ModelSerializer):

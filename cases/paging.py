@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from workinggroup.query import MAX_PAGE
+from workinggroup.query_api import MAX_PAGE
 
 PAGE_SIZE = 50
 

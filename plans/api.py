@@ -61,7 +61,7 @@ from plans.serializers import (
     TimelineEntryOutput,
 )
 from workinggroup.models import User
-from workinggroup.query import refuse_empty_values
+from workinggroup.query_api import refuse_empty_values
 
 
 def _parse(serializer_class, request, *, partial=False) -> dict:

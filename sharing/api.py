@@ -21,7 +21,7 @@ from sharing.serializers import (
     ShareRequestOpenSerializer,
     ShareRequestSerializer,
 )
-from workinggroup.query import refuse_empty_values
+from workinggroup.query_api import refuse_empty_values
 from workinggroup.schema_api import one_or_results, results_page
 
 

@@ -16,7 +16,7 @@ how the API really answers (workinggroup.api_errors, workinggroup.exceptions):
   `read_only_names`) say `additionalProperties: false`;
 - `page` runs from 1 to MAX_PAGE, `page_size` from 1; a page past the last is the 404 that
   every list documents;
-- a query parameter given is never empty (workinggroup.query refuses `?status=` with 400):
+- a query parameter given is never empty (workinggroup.query_api refuses `?status=` with 400):
   text parameters say `minLength: 1`, typed ones (enum, UUID, date-time) exclude "" already;
 - a partner country's code is an `enum` of the Country table's codes, read when the schema
   is generated (PartnerCountryField in bodies; filters marked `partner_country` in queries).
@@ -43,7 +43,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import MultiPartParser
 
 from workinggroup.models import Country, clean_country_code
-from workinggroup.query import MAX_PAGE
+from workinggroup.query_api import MAX_PAGE
 
 ERROR_COMPONENT = ResolvedComponent(
     name="Error",
@@ -221,7 +221,7 @@ class AutoSchema(SpectacularAutoSchema):
             if getattr(filters.get(name), "partner_country", False):
                 schema.pop("maxLength", None)
                 schema["enum"] = partner_country_codes()
-            # A parameter given has a value (workinggroup.query): "" is not "no filter".
+            # A parameter given has a value (workinggroup.query_api): "" is not "no filter".
             if (schema.get("type") == "string" and "enum" not in schema
                     and "format" not in schema):
                 schema.setdefault("minLength", 1)

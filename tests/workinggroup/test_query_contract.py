@@ -1,10 +1,10 @@
-"""The API answers what its schema says about query strings and text (workinggroup.query,
+"""The API answers what its schema says about query strings and text (workinggroup.query_api,
 workinggroup.schema_api): an empty parameter is refused by name, pages run from 1 and past
 the end is a 404, a text limit counts the text as sent, a partner country is a partner's."""
 
 import pytest
 
-from workinggroup.query import EMPTY_VALUE
+from workinggroup.query_api import EMPTY_VALUE
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 
 from workinggroup.models import Country
-from workinggroup.query import MAX_PAGE
+from workinggroup.query_api import MAX_PAGE
 
 FUZZ_CONFIG = Path(__file__).parents[1] / "faults" / "schemathesis.toml"
 ERROR = {"$ref": "#/components/schemas/Error"}
