@@ -14,6 +14,7 @@ how the API really answers (workinggroup.api_errors, workinggroup.exceptions):
 - request text that must not be blank has `minLength: 1`, and no text may hold NUL;
 - request bodies that refuse unknown keys (the StrictInput serializers, recognised by their
   `read_only_names`) say `additionalProperties: false`;
+- a path's object id (`id`, `case_id`, ...) is a UUID;
 - `page` runs from 1 to MAX_PAGE, `page_size` from 1; a page past the last is the 404 that
   every list documents;
 - a query parameter given is never empty (workinggroup.query_api refuses `?status=` with 400):
@@ -204,6 +205,10 @@ class AutoSchema(SpectacularAutoSchema):
         filters = getattr(getattr(self.view, "filterset_class", None), "base_filters", {})
         paginator = getattr(self.view, "pagination_class", None)
         for parameter in (operation or {}).get("parameters", []):
+            if parameter.get("in") == "path" and (parameter.get("name") == "id"
+                                                  or parameter.get("name", "").endswith("_id")):
+                # Every object is named by a UUID; any other value is a 404 like an unseen one.
+                parameter.setdefault("schema", {}).setdefault("format", "uuid")
             if parameter.get("in") != "query":
                 continue
             name, schema = parameter.get("name"), parameter.setdefault("schema", {})

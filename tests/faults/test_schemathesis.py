@@ -13,7 +13,9 @@ JUnit report; the stateful run must play at least one scenario through the links
 
 tests/faults/schemathesis.toml lists the operations whose documented cross-field rules make a
 schema-valid request a 400 (or a file type a 415), as schemathesis' own guidance for ST202
-says to; nothing else is relaxed.
+says to; nothing else is relaxed. Its hooks (tests/faults/schemathesis_hooks.py) drop the
+stateful cases whose path parameter schemathesis took as null from a wildcard link: those
+requests address another operation (a defect of schemathesis 4.32.5, described there).
 
 Cross-country access: each member's run authenticates through a Web Fuzzing Commons auth
 document holding all six tokens, pinned to that member, with the other country's three
@@ -23,6 +25,7 @@ runs shares anything (no liaison of the owner approves a request), so nothing ma
 """
 
 import json
+import os
 import re
 import subprocess
 import xml.etree.ElementTree as ET
@@ -62,6 +65,7 @@ def run_schemathesis(schema: Path, port: int, config: Path, phases: str, seconds
          "--max-examples", "25", "--max-time", str(seconds), "--seed", "16", "--workers", "1",
          "--no-color", "--report", "junit", "--report-junit-path", str(junit)],
         capture_output=True, text=True, timeout=seconds * 6 + 30,
+        env={**os.environ, "PYTHONPATH": str(services.ROOT)},  # the config's hooks module
     )
 
 

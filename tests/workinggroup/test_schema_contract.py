@@ -175,6 +175,13 @@ def test_identifier_values_say_their_format_per_type(schema):
         assert kind in value["description"]
 
 
+def test_objects_in_paths_are_named_by_uuid(schema):
+    for _method, path, op in operations(schema):
+        for param in op.get("parameters", []):
+            if param["in"] == "path":
+                assert param["schema"] == {"type": "string", "format": "uuid"}, (path, param)
+
+
 def test_people_named_in_answers_may_be_null(schema):
     task = schema["components"]["schemas"]["TaskOutput"]["properties"]
     assert task["created_by"]["nullable"] is True
