@@ -35,6 +35,7 @@ Helpers for views: `results_page` (a `{results, next, previous}` page without a 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
@@ -84,9 +85,21 @@ DESCRIPTIONS = {
 }
 
 
-def partner_country_codes() -> list[str]:
-    """The working group's partner countries, as the schema's enum of a country field."""
-    return list(Country.objects.order_by("code").values_list("code", flat=True))
+def partner_country_codes() -> list[str] | None:
+    """The working group's partner countries, as the schema's enum of a country field; None
+    without a database to ask (`manage.py check --deploy` generates the schema, perhaps
+    before the first migration)."""
+    try:
+        return list(Country.objects.order_by("code").values_list("code", flat=True))
+    except DatabaseError:
+        return None
+
+
+def partner_country_schema() -> dict:
+    codes = partner_country_codes()
+    if codes is None:
+        return {"type": "string", "pattern": "^[A-Z]{2}$"}
+    return {"type": "string", "enum": codes}
 
 
 class PartnerCountryField(serializers.CharField):
@@ -175,7 +188,7 @@ class AutoSchema(SpectacularAutoSchema):
         if isinstance(field, PartnerCountryField):
             component = ResolvedComponent(
                 name="PartnerCountry", type=ResolvedComponent.SCHEMA, object="PartnerCountry",
-                schema={"type": "string", "enum": partner_country_codes(),
+                schema={**partner_country_schema(),
                         "description": "A partner country's code (ISO 3166 alpha-2)."},
             )
             self.registry.register_on_missing(component)
@@ -225,9 +238,11 @@ class AutoSchema(SpectacularAutoSchema):
                     "other value is a 400 naming cursor.")
             if getattr(filters.get(name), "partner_country", False):
                 schema.pop("maxLength", None)
-                schema["enum"] = partner_country_codes()
-            # A parameter given has a value (workinggroup.query_api): "" is not "no filter".
+                schema.update(partner_country_schema())
+            # A parameter given has a value (workinggroup.query_api): "" is not "no filter";
+            # Django's form fields refuse NUL in text, as DRF's do in bodies.
             if (schema.get("type") == "string" and "enum" not in schema
                     and "format" not in schema):
                 schema.setdefault("minLength", 1)
+                schema.setdefault("pattern", NO_NUL)
         return operation

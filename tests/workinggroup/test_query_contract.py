@@ -30,6 +30,13 @@ def test_an_auditor_empty_until_is_refused_naming_it(api, us_auditor):
         "until": ["may not be empty: leave the parameter out instead"]}
 
 
+def test_text_with_nul_in_a_query_is_refused_naming_it(api, us_investigator):
+    """As the schema's pattern says (found by the fuzzing run: `q=%00` was "valid")."""
+    response = api(us_investigator).get("/api/v1/cases/?q=a%00b")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["q"]
+
+
 def test_a_filter_left_out_means_no_filter(api, us_investigator, make_case):
     make_case("US")
     response = api(us_investigator).get("/api/v1/cases/")
