@@ -32,10 +32,13 @@ FILTER_PARAMETERS = [
     OpenApiParameter("actor", OpenApiTypes.STR),
     OpenApiParameter("action", OpenApiTypes.STR, enum=sorted(ACTIONS)),
     OpenApiParameter("case", OpenApiTypes.UUID),
-    OpenApiParameter("country", OpenApiTypes.STR, description="actor's or case's"),
+    OpenApiParameter("country", OpenApiTypes.STR, pattern="^[A-Za-z]{2}$",
+                     description="actor's or case's (ISO 3166 alpha-2)"),
     OpenApiParameter("outcome", OpenApiTypes.STR, enum=list(Outcome.ALL)),
     OpenApiParameter("since", OpenApiTypes.DATETIME, description="occurred_at >="),
-    OpenApiParameter("until", OpenApiTypes.DATETIME, description="occurred_at <"),
+    OpenApiParameter("until", OpenApiTypes.DATETIME,
+                     description="occurred_at <; later than `since` when both are given "
+                                 "(else 400 naming until)"),
 ]
 
 
@@ -52,6 +55,18 @@ class _SeqCursor(CursorPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    def get_page_size(self, request):
+        """`page_size` from 1 to max_page_size, as the schema says; else a 400 naming it
+        (DRF would quietly fall back to the default for 0 or a word, and cut a larger one)."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= self.max_page_size):
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [f"a whole number from 1 to {self.max_page_size}"]}
+            )
+        return int(raw)
 
     def decode_cursor(self, request):
         try:
@@ -100,6 +115,13 @@ class AuditAPIView(APIView):
         if unknown:
             raise exceptions.ValidationError(
                 {name: ["not a filter of this endpoint"] for name in unknown}
+            )
+        # As everywhere in the API (workinggroup.query_api, below this app): a parameter given
+        # has a value; leave it out to mean no filter.
+        empty = sorted(name for name, value in request.query_params.items() if value == "")
+        if empty:
+            raise exceptions.ValidationError(
+                {name: ["may not be empty: leave the parameter out instead"] for name in empty}
             )
 
     def handle_exception(self, exc):

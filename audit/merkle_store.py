@@ -232,18 +232,35 @@ def root(size: int) -> bytes:
 
 
 def _proof(ranges, size: int) -> list[bytes]:
-    found = read(ranges)
-    if len(found) != len(set(ranges)):
+    return _proofs([ranges], size)[0]
+
+
+def _proofs(wanted: list[list[tuple[int, int]]], size: int) -> list[list[bytes]]:
+    needed = {r for ranges in wanted for r in ranges}
+    found = read(needed)
+    if len(found) != len(needed):
         store_frontier(size)  # a size no checkpoint was signed at: store its right edge now
-        found = read(ranges)
-        if len(found) != len(set(ranges)):
+        found = read(needed)
+        if len(found) != len(needed):
             raise TreeError(f"the stored tree cannot prove at size {size}")
-    return [found[r] for r in ranges]
+    return [[found[r] for r in ranges] for ranges in wanted]
 
 
 def inclusion_proof(index: int, size: int) -> list[bytes]:
     """RFC 9162 inclusion proof of leaf `index` (entry seq index + 1) in the tree of `size`."""
     return _proof(merkle.inclusion_ranges(index, size), size)
+
+
+def inclusion_proofs(indices, size: int) -> list[list[bytes]]:
+    """`inclusion_proof` of each leaf index, read together: the ranges the proofs share (the
+    upper levels) are read once, 500 a query, rather than one query a proof (a proof bundle
+    of 10,000 entries made 10,000 queries and outlived gunicorn's 30 s timeout). A thousand
+    proofs at a time, so the hashes held at once stay bounded."""
+    indices, proofs = list(indices), []
+    for offset in range(0, len(indices), 1000):
+        wanted = [merkle.inclusion_ranges(index, size) for index in indices[offset:offset + 1000]]
+        proofs.extend(_proofs(wanted, size))
+    return proofs
 
 
 def consistency_proof(old: int, new: int) -> list[bytes]:

@@ -140,9 +140,10 @@ def bundle(user, query: Mapping[str, str]) -> dict:
                       for w in witnessing.configured_witnesses()],
         "quorum": witnessing.quorum(),
         "entries": [
-            {"seq": seq, "hash": digest,
-             "proof": [_b64(h) for h in merkle_store.inclusion_proof(seq - 1, note.size)]}
-            for seq, digest in rows
+            {"seq": seq, "hash": digest, "proof": [_b64(h) for h in proof]}
+            for (seq, digest), proof in zip(
+                rows, merkle_store.inclusion_proofs([seq - 1 for seq, _ in rows], note.size),
+                strict=True)
         ],
     }
 

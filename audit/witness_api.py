@@ -5,7 +5,7 @@ render. Auditors only; a country auditor gets proofs only of entries they may se
 """
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions
 from rest_framework.response import Response
 
@@ -14,6 +14,15 @@ from audit.api import FILTER_PARAMETERS, AuditAPIView, CheckpointCursor
 from audit.filters import FILTER_NAMES, PAGING_PARAMETERS
 from audit.serializers import CheckpointNoteSerializer
 
+# A sequence number or tree size fits the database's bigint.
+MAX_SEQ = 2**63 - 1
+
+
+def SEQ(name: str, *, required: bool = False) -> OpenApiParameter:  # noqa: N802
+    """A sequence number or tree size, as `_number` reads it: a whole number from 0."""
+    return OpenApiParameter(name, {"type": "integer", "minimum": 0, "maximum": MAX_SEQ},
+                            required=required)
+
 
 def _number(request, name: str, *, required: bool = True) -> int | None:
     value = request.query_params.get(name)
@@ -21,7 +30,7 @@ def _number(request, name: str, *, required: bool = True) -> int | None:
         if required:
             raise exceptions.ValidationError({name: ["required"]})
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit() and int(value) <= MAX_SEQ):
         raise exceptions.ValidationError({name: ["must be a non-negative integer"]})
     return int(value)
 
@@ -55,9 +64,12 @@ class InclusionProof(AuditAPIView):
 
     allowed_parameters = ("seq", "size")
 
-    @extend_schema(parameters=[OpenApiParameter("seq", OpenApiTypes.INT, required=True),
-                               OpenApiParameter("size", OpenApiTypes.INT)],
-                   responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        parameters=[SEQ("seq", required=True), SEQ("size")],
+        responses={200: OpenApiTypes.OBJECT,
+                   404: OpenApiResponse(description="No entry you may see has this seq.")},
+        description="`size` runs from `seq` to the tree's size (else 400 naming size).",
+    )
     def get(self, request):
         return Response(proofs.inclusion(request.user, seq=_number(request, "seq"),
                                          size=_number(request, "size", required=False)))
@@ -68,9 +80,9 @@ class ConsistencyProof(AuditAPIView):
 
     allowed_parameters = ("old", "new")
 
-    @extend_schema(parameters=[OpenApiParameter("old", OpenApiTypes.INT, required=True),
-                               OpenApiParameter("new", OpenApiTypes.INT, required=True)],
-                   responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[SEQ("old", required=True), SEQ("new", required=True)],
+                   responses=OpenApiTypes.OBJECT,
+                   description="0 <= old <= new <= the tree's size (else 400 naming old).")
     def get(self, request):
         return Response(proofs.consistency(request.user, old=_number(request, "old"),
                                            new=_number(request, "new")))

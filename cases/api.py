@@ -28,6 +28,7 @@ from cases.serializers import (
     SubjectOutput,
     SubjectUpdateInput,
 )
+from workinggroup.query_api import refuse_empty_values
 
 
 def page_response(request, page: Page, data) -> Response:
@@ -70,6 +71,7 @@ class CaseListCreate(CaseAPIView):
         parameters=[OpenApiParameter("page", int, description="page number, from 1")],
     )
     def get(self, request, *args, **kwargs):
+        refuse_empty_values(request.query_params)
         page = self.list_page(request)
         return page_response(request, page, CaseOutput(page.items, many=True).data)
 
@@ -118,6 +120,7 @@ class CaseSubjects(CaseAPIView):
         parameters=[OpenApiParameter("page", int, description="page number, from 1")],
     )
     def get(self, request, case_id):
+        refuse_empty_values(request.query_params)
         page = selectors.subject_list(request.user, case_id, page=request.query_params.get("page"))
         return page_response(request, page, SubjectOutput(page.items, many=True).data)
 

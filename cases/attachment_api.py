@@ -30,8 +30,10 @@ from cases import attachments
 from cases.api import page_response
 from cases.crypto import AttachmentIntegrityError
 from cases.downloads import file_response
+from cases.filetypes import CONTENT_TYPES
 from cases.models import Attachment
 from cases.upload import EncryptingUploadHandler, UploadRefused
+from workinggroup.query_api import refuse_empty_values
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -118,11 +120,15 @@ class IgnoreClientContentNegotiation(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-@extend_schema_field(OpenApiTypes.BINARY)
+@extend_schema_field({"type": "string", "format": "binary", "minLength": 1})
 class EvidenceFileField(serializers.FileField):
     """The upload's `file` part. Declared binary: drf-spectacular would otherwise describe a
     FileField as a URI string, and Swagger UI would offer a text box instead of a file."""
 
+
+# The file as stored, with the content type its bytes were recognised as at upload.
+DOWNLOAD_RESPONSES = {(200, content_type): OpenApiResponse(OpenApiTypes.BINARY)
+                      for content_type in CONTENT_TYPES}
 
 UPLOAD_REQUEST = inline_serializer(
     "AttachmentUpload", {"file": EvidenceFileField(help_text="the evidence file")}
@@ -146,6 +152,7 @@ class CaseAttachmentsView(GenericAPIView):
     @extend_schema(responses=AttachmentSerializer(many=True))
     def get(self, request, case_id):
         """List a case's attachments (metadata); needs `full` on the case."""
+        refuse_empty_values(request.query_params)
         page = attachments.attachment_list(
             request.user, case_id, page=request.query_params.get("page")
         )
@@ -187,12 +194,7 @@ class AttachmentContentView(APIView):
     http_method_names = ["get"]
     content_negotiation_class = IgnoreClientContentNegotiation
 
-    @extend_schema(
-        responses={
-            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY),
-            403: None, 404: None, 500: None,
-        }
-    )
+    @extend_schema(responses={**DOWNLOAD_RESPONSES, 403: None, 404: None, 500: None})
     def get(self, request, attachment_id):
         attachment = attachments.attachment_for_download(
             user=request.user, attachment_id=attachment_id

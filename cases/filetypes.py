@@ -91,6 +91,10 @@ KINDS = {
                   tsv="text/tab-separated-values"),
 }
 
+# Every content type a stored file can be served with (the download's answer types).
+CONTENT_TYPES = sorted({t for kind in KINDS.values() for t in (kind.default_type,
+                                                              *kind.types.values())})
+
 _EXECUTABLE_MAGIC = (
     (b"\x7fELF", "an ELF executable"),
     (b"\xfe\xed\xfa\xce", "a Mach-O executable"),

@@ -49,6 +49,7 @@ class CountryCodeFilter(django_filters.CharFilter):
     """Filters on a partner country's code (the case list's and the share requests')."""
 
     field_class = CountryCodeField
+    partner_country = True  # the schema's enum of partner codes (workinggroup.schema_api)
 
 
 class CaseFilter(django_filters.FilterSet):

@@ -16,8 +16,9 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from workinggroup.query_api import MAX_PAGE
+
 PAGE_SIZE = 50
-MAX_PAGE = 10**6
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,6 +8,7 @@ Normalised identifiers, blind indexes and key ids are in no serializer.
 from __future__ import annotations
 
 from django.utils.translation import gettext
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases import services
@@ -32,6 +33,10 @@ class StrictCharField(serializers.CharField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        # The limit counts the text as sent, as the schema's maxLength does (DRF would
+        # measure it after trimming the surrounding whitespace).
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
 
 
@@ -58,6 +63,11 @@ class StrictInput(serializers.Serializer):
         return value
 
 
+@extend_schema_field({"type": "string", "pattern": "^([A-Za-z]{2})?$"})
+class NationalityField(StrictCharField):
+    """A country code of any country (not only a partner), or empty: two letters."""
+
+
 class BoundedListField(serializers.ListField):
     """A ListField that refuses an overlong list before validating (and normalising) items."""
 
@@ -80,7 +90,11 @@ class CaseInput(StrictInput):
     case_type = serializers.ChoiceField(choices=CaseType.choices)
     status = serializers.ChoiceField(choices=CaseStatus.choices, required=False)
     handling_code = serializers.ChoiceField(choices=HandlingCode.choices, required=False)
-    handling_note = StrictCharField(max_length=500, required=False, allow_blank=True)
+    handling_note = StrictCharField(
+        max_length=500, required=False, allow_blank=True,
+        help_text="The restriction, stated: required (not blank) when handling_code is H3 "
+                  "(else 400 naming handling_note).",
+    )
     source_reliability = serializers.ChoiceField(
         choices=SourceReliability.choices, required=False
     )
@@ -136,9 +150,20 @@ class CaseDetailOutput(CaseOutput):
         return case.access  # set by the selector (or the service, for the owner's own edits)
 
 
+# What a value must be for its type (docs/identifiers.md); a value that does not normalise
+# is a 400 naming `value`. The lookup's input says the same.
+IDENTIFIER_VALUE_HELP = (
+    "The identifier as written; it must normalise for its type (else 400 naming value): "
+    "`phone` a phone number (with its country code, or national for the case's country); "
+    "`email` an address with exactly one @; `passport`, `national_id`, `vehicle_plate`, "
+    "`bank_account` letters A-Z and digits (spaces, dashes and dots are ignored); "
+    "`name_dob` a name followed by an ISO date of birth (YYYY-MM-DD)."
+)
+
+
 class IdentifierInput(StrictInput):
     identifier_type = serializers.ChoiceField(choices=IDENTIFIER_TYPES)
-    value = StrictCharField(max_length=256, trim_whitespace=False)
+    value = StrictCharField(max_length=256, trim_whitespace=False, help_text=IDENTIFIER_VALUE_HELP)
 
     def validate(self, attrs):
         try:
@@ -171,9 +196,12 @@ class SubjectInput(StrictInput):
         max_length=services.MAX_ALIASES,
         required=False,
     )
-    date_of_birth = serializers.DateField(required=False, allow_null=True)
-    nationality = StrictCharField(
-        min_length=2, max_length=2, required=False, allow_blank=True
+    date_of_birth = serializers.DateField(
+        required=False, allow_null=True,
+        help_text="From 1900-01-01 to today (else 400 naming date_of_birth).")
+    nationality = NationalityField(
+        min_length=2, max_length=2, required=False, allow_blank=True,
+        help_text="ISO 3166 alpha-2 code (any country), or empty.",
     )
     source_reliability = serializers.ChoiceField(
         choices=SourceReliability.choices, required=False

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.core.exceptions import SuspiciousOperation, ValidationError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import MultiPartParser
@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from audit.models import AuditEntry
 from cases.attachment_api import (
+    DOWNLOAD_RESPONSES,
     UPLOAD_REQUEST,
     IgnoreClientContentNegotiation,
     _content_length,
@@ -60,6 +61,7 @@ from plans.serializers import (
     TimelineEntryOutput,
 )
 from workinggroup.models import User
+from workinggroup.query_api import refuse_empty_values
 
 
 def _parse(serializer_class, request, *, partial=False) -> dict:
@@ -69,7 +71,8 @@ def _parse(serializer_class, request, *, partial=False) -> dict:
 
 
 def _filters(request, allowed: dict) -> dict:
-    """The query's filters; unknown names or values are a 400 naming them."""
+    """The query's filters; unknown names, bad or empty values are a 400 naming them."""
+    refuse_empty_values(request.query_params)
     errors, values = {}, {}
     for name, value in request.query_params.items():
         if name == "page":
@@ -326,7 +329,7 @@ class GapListView(GenericAPIView):
     serializer_class = GapOutput
 
     @extend_schema(responses=GapOutput(many=True), parameters=[
-        OpenApiParameter(name, enum=values) if values else OpenApiParameter(name, str)
+        OpenApiParameter(name, enum=values) if values else OpenApiParameter(name, OpenApiTypes.UUID)
         for name, values in GAP_FILTERS.items()
     ])
     def get(self, request):
@@ -409,8 +412,7 @@ class GapEvidenceContentView(GenericAPIView):
     http_method_names = ["get"]
     content_negotiation_class = IgnoreClientContentNegotiation
 
-    @extend_schema(responses={(200, "application/octet-stream"):
-                              OpenApiResponse(OpenApiTypes.BINARY), 404: None, 500: None})
+    @extend_schema(responses={**DOWNLOAD_RESPONSES, 404: None, 500: None})
     def get(self, request, evidence_id):
         item = selectors.get_gap_evidence_for(request.user, evidence_id)
         try:

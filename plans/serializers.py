@@ -20,8 +20,10 @@ from plans.models import (
     TaskStatus,
     TaskUpdate,
 )
+from workinggroup.schema_api import PartnerCountryField
 
-Username = serializers.SlugRelatedField(slug_field="username", read_only=True)
+# Null when the member is gone, or for a step not taken yet (a decision, an assignee).
+Username = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
 
 # --- input ------------------------------------------------------------------------------------
@@ -37,13 +39,15 @@ class PlanInput(StrictInput):
     )
     locations = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
     starts_on = serializers.DateField()
-    ends_on = serializers.DateField()
+    ends_on = serializers.DateField(
+        help_text="On or after starts_on, at most three years later (else 400 naming ends_on).")
     handling_code = serializers.ChoiceField(choices=HandlingCode.choices, default="H0")
-    handling_note = StrictCharField(max_length=500, required=False, allow_blank=True,
-                                    default="")
+    handling_note = StrictCharField(
+        max_length=500, required=False, allow_blank=True, default="",
+        help_text="The restriction, stated: required (not blank) when handling_code is H3.")
     invite = serializers.ListField(
-        child=StrictCharField(max_length=2), required=False, default=list, max_length=20,
-        help_text="Country codes to invite while drafting.",
+        child=PartnerCountryField(), required=False, default=list, max_length=20,
+        help_text="Partner countries to invite while drafting (not the lead country).",
     )
 
 
@@ -52,7 +56,7 @@ class PlanUpdateInput(PlanInput):
 
 
 class InviteInput(StrictInput):
-    country = StrictCharField(max_length=2)
+    country = PartnerCountryField()
 
 
 class CloseInput(StrictInput):
@@ -64,11 +68,13 @@ class LinkCaseInput(StrictInput):
 
 
 class TaskInput(StrictInput):
-    country = StrictCharField(max_length=2)
+    country = PartnerCountryField(
+        help_text="A country taking part in the plan (else 400 naming country).")
     title = StrictCharField(max_length=200)
     due_on = serializers.DateField()
     assignee = StrictCharField(max_length=150, required=False, allow_blank=True, default="",
-                               help_text="Username of a member of that country.")
+                               help_text="Username of an investigator or liaison of that "
+                                         "country (else 400 naming assignee).")
 
 
 class TaskUpdateInput(StrictInput):
@@ -82,10 +88,12 @@ class GapInput(StrictInput):
     kind = serializers.ChoiceField(choices=GapKind.choices)
     severity = serializers.ChoiceField(choices=Severity.choices)
     description = StrictCharField(max_length=5000)
-    countries = serializers.ListField(child=StrictCharField(max_length=2), required=False,
+    countries = serializers.ListField(child=PartnerCountryField(), required=False,
                                       default=list, max_length=20,
                                       help_text="Countries that see it (yours always does).")
-    plan = serializers.UUIDField(required=False, allow_null=True, default=None)
+    plan = serializers.UUIDField(
+        required=False, allow_null=True, default=None,
+        help_text="A plan your country takes part in (else 400 naming plan).")
 
 
 class GapUpdateInput(StrictInput):
@@ -95,7 +103,7 @@ class GapUpdateInput(StrictInput):
     description = StrictCharField(max_length=5000, required=False)
     status = serializers.ChoiceField(choices=GapStatus.choices, required=False)
     plan = serializers.UUIDField(required=False, allow_null=True)
-    add_countries = serializers.ListField(child=StrictCharField(max_length=2), required=False,
+    add_countries = serializers.ListField(child=PartnerCountryField(), required=False,
                                           max_length=20)
 
 

@@ -7,12 +7,7 @@ involving the caller's country 404), the filters and paging, what a partner must
 """
 
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    PolymorphicProxySerializer,
-    extend_schema,
-    inline_serializer,
-)
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action, api_view
 from rest_framework.response import Response
@@ -27,18 +22,8 @@ from sharing.serializers import (
     ShareRequestOpenSerializer,
     ShareRequestSerializer,
 )
-
-# The answer to an offer to several countries (`recipient_countries`) or a request from a
-# lookup hit: one request per country or matched case.
-SEVERAL = inline_serializer(
-    name="ShareRequestsOpened",
-    fields={"results": ShareRequestSerializer(many=True)},
-)
-OPENED = PolymorphicProxySerializer(
-    component_name="ShareRequestOpened",
-    serializers=[ShareRequestSerializer, SEVERAL],
-    resource_type_field_name=None,
-)
+from workinggroup.query_api import refuse_empty_values
+from workinggroup.schema_api import one_or_results, results_page
 
 
 class ShareRequestViewSet(
@@ -56,6 +41,7 @@ class ShareRequestViewSet(
 
     @extend_schema(parameters=[OpenApiParameter("page", int, description="page number")])
     def list(self, request, *args, **kwargs):
+        refuse_empty_values(request.query_params)
         page = selectors.share_request_list(request.user, params=request.query_params)
         return page_response(request, page, self.get_serializer(page.items, many=True).data)
 
@@ -65,12 +51,21 @@ class ShareRequestViewSet(
 
     @extend_schema(
         request=ShareRequestOpenSerializer,
-        responses={201: OPENED},
-        description="Open a share request. With `case` and `recipient_country` (or neither, "
-                    "a partner asking for itself) the answer is the request; with "
-                    "`recipient_countries` (an owner's offer to several partners, all or "
-                    "nothing: 409 and nothing opened if any of them already has an undecided "
-                    "request for the case) or `hit_id`, it is `{\"results\": [...]}`.",
+        responses={
+            201: one_or_results("ShareRequestOpened", ShareRequestSerializer),
+            404: OpenApiResponse(description="The case (or hit) is not visible to you."),
+        },
+        description=(
+            "Open a share request for `case` (one request) or for the cases behind a lookup "
+            "`hit_id` (`{results: [...]}`, one per case). Give exactly one of the two; "
+            "`named_subjects` only with `case`. With `case`, an owner offering its case names "
+            "`recipient_country` (one request) or `recipient_countries` (an offer to several "
+            "partners, all or nothing: `{results: [...]}`, one request per country; 409 and "
+            "nothing opened if any of them already has an undecided request for the case); a "
+            "partner asking for itself names neither. `expires_at` must be in the future and "
+            "at most 365 days ahead. Each rule the shape cannot state answers 400 naming the "
+            "field; a case you cannot see, 404."
+        ),
     )
     def create(self, request, *args, **kwargs):
         services.require_share_requester(request.user)  # 403 before looking at the body
@@ -155,7 +150,7 @@ class ShareRequestViewSet(
         return Response(self.get_serializer(renewal).data, status=201)
 
 
-@extend_schema(responses=ShareRequestSerializer(many=True))
+@extend_schema(responses=results_page("ShareHoldingPage", ShareRequestSerializer))
 @api_view(["GET"])
 def case_shares(request, case_id):
     """GET /api/v1/cases/{id}/shares/: who holds the case now, what and until when (owner)."""

@@ -6,13 +6,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.identifiers import IDENTIFIER_TYPES
-from cases.serializers import CaseOutput, StrictCharField, StrictInput
+from cases.serializers import IDENTIFIER_VALUE_HELP, CaseOutput, StrictCharField, StrictInput
 from sharing import lookup
 
 
 class LookupInputSerializer(StrictInput):
     identifier_type = serializers.ChoiceField(choices=IDENTIFIER_TYPES)
-    value = StrictCharField(max_length=256)
+    value = StrictCharField(max_length=256, help_text=IDENTIFIER_VALUE_HELP)
 
 
 class HitSerializer(serializers.Serializer):

@@ -7,6 +7,7 @@ from cases.serializers import StrictCharField, StrictInput
 from sharing.models import ShareRequest, ShareScope
 from sharing.selectors import owner_fields_withheld, withheld_fields
 from workinggroup.models import Country, clean_country_code
+from workinggroup.schema_api import PartnerCountryField
 
 
 class ShareRequestOpenSerializer(StrictInput):
@@ -16,16 +17,18 @@ class ShareRequestOpenSerializer(StrictInput):
     hit_id = serializers.UUIDField(
         required=False, help_text="Instead of `case`: ask for the cases behind a lookup hit."
     )
-    recipient_country = StrictCharField(max_length=2, required=False)
+    recipient_country = PartnerCountryField(required=False)
     recipient_countries = serializers.ListField(
-        child=StrictCharField(max_length=2), required=False, min_length=1, max_length=50,
+        child=PartnerCountryField(), required=False, min_length=1, max_length=50,
         help_text="Instead of `recipient_country`, when offering your country's case: one "
                   "request per partner country, all or nothing. The 201 answer is then "
                   "`{\"results\": [...]}`, one request per country.",
     )
     scope = serializers.ChoiceField(choices=ShareScope.choices)
     justification = StrictCharField(max_length=2000)
-    expires_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(
+        help_text="In the future and at most 365 days ahead (else 400 naming expires_at)."
+    )
     named_subjects = serializers.ListField(
         child=serializers.UUIDField(), required=False, default=list, max_length=100
     )

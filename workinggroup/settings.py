@@ -284,7 +284,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "workinggroup.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",  # the API reads JSON bodies only
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "workinggroup.query_api.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
