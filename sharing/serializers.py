@@ -61,7 +61,8 @@ class ShareRenewSerializer(StrictInput):
 
     justification = StrictCharField(max_length=2000)
     expires_at = serializers.DateTimeField(
-        help_text="Later than the share's current expiry, at most 365 days from now.")
+        help_text="Later than the share's current expiry, at most 365 days from now (else "
+                  "400 naming expires_at).")
 
 
 class ShareApprovalSerializer(serializers.Serializer):
