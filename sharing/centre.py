@@ -29,25 +29,30 @@ def _liaisons(country_code: str):
 
 def record_share_step(event: str, share_request: ShareRequest, actor) -> list[Notification]:
     """Tell whom a share step concerns (never the member who took it): a new request goes to
-    the owner country's liaisons to decide; a decision to the member who asked; a revocation
-    to the member who asked when their country held the share; a renewal cancelled with its
-    revoked share to the member who asked for it. Call inside the step's transaction."""
+    the owner country's liaisons to decide; a decision to the member who asked; an approved
+    share also to the recipient country's liaisons when the owner offered it (nobody there
+    asked); a revocation to the recipient country's liaisons and to the member who asked when
+    of that country; a renewal cancelled with its revoked share to the member who asked for
+    it. Call inside the step's transaction."""
+    recipient = share_request.recipient_country_id
+    asker = share_request.requested_by
+    notices = []  # (member, kind)
     if event == OPENED:
-        people = list(_liaisons(share_request.case.owner_country_id))
-        kind = NotificationKind.TO_DECIDE
+        notices = [(p, NotificationKind.TO_DECIDE)
+                   for p in _liaisons(share_request.case.owner_country_id)]
     elif event in (APPROVED, DENIED, CANCELLED):
-        people, kind = [share_request.requested_by], NotificationKind.DECIDED
-    elif event == REVOKED and (
-        share_request.requested_by.country_id == share_request.recipient_country_id
-    ):
-        people, kind = [share_request.requested_by], NotificationKind.REVOKED
-    else:
-        return []
+        notices = [(asker, NotificationKind.DECIDED)]
+        if event == APPROVED and asker.country_id != recipient:
+            notices += [(p, NotificationKind.RECEIVED) for p in _liaisons(recipient)]
+    elif event == REVOKED:
+        notices = [(p, NotificationKind.REVOKED) for p in _liaisons(recipient)]
+        if asker.country_id == recipient:
+            notices.append((asker, NotificationKind.REVOKED))
     actor_pk = getattr(actor, "pk", None)
-    people = {p.pk: p for p in people if p.pk != actor_pk and p.is_active}
+    people = {p.pk: (p, kind) for p, kind in notices if p.pk != actor_pk and p.is_active}
     return Notification.objects.bulk_create(
         Notification(member=p, kind=kind, share_request=share_request)
-        for p in people.values()
+        for p, kind in people.values()
     )
 
 

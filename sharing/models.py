@@ -210,15 +210,20 @@ class ShareRequest(models.Model):
     def discloses_case_to(self, user) -> bool:
         """Whether the user may learn which case this is (reference, handling code).
 
-        The owner always; the recipient too, except for a request opened from a lookup hit
-        that was never approved: the hit told them a country holds something, not what.
+        The owner always. The recipient once the share was approved, when it asked for a
+        case it already sees, or for a renewal (the share it renews was approved). Never
+        before: an owner's offer has not crossed the border until the owner's liaisons
+        approve it (one investigator offering an H2 case must not show its reference,
+        title or code to the partner alone), and a lookup hit told the partner that a
+        country holds something, not what.
         """
         country = getattr(user, "country_id", None)
         if country == self.case.owner_country_id:
             return True
         if country != self.recipient_country_id:
             return False
-        return self.origin != ShareOrigin.HIT or self.status in WAS_APPROVED
+        return (self.origin == ShareOrigin.REQUEST or self.status in WAS_APPROVED
+                or self.renews_id is not None)  # a renewal: its grant was approved
 
     @staticmethod
     def expiry_error(expires_at, at=None) -> str:
@@ -376,6 +381,7 @@ class NotificationKind(models.TextChoices):
 
     TO_DECIDE = "to_decide", _("A request to decide")
     DECIDED = "decided", _("A decision on your request")
+    RECEIVED = "received", _("A partner shared a case with your country")
     REVOKED = "revoked", _("A share your country held was revoked")
     EXPIRING = "expiring", _("A share your country holds or gave ends within 7 days")
     HIT = "hit", _("A partner's lookup matched your cases")

@@ -89,6 +89,8 @@ def _what(share_request: ShareRequest, person: User) -> str:
     """How the case is named to this person: its reference, unless it is not theirs to know."""
     if share_request.discloses_case_to(person):
         return _("case %(reference)s") % {"reference": share_request.case.reference}
+    if share_request.origin == ShareOrigin.OFFER:
+        return _("a case offered to your country")
     return _("a case matched by your lookup")
 
 

@@ -36,11 +36,12 @@ from sharing.models import (
 )
 
 # The fields that say which case a request is about (as the API and the pages name them):
-# withheld from a partner who asked from a lookup hit until the request is approved. How
-# many approvals it needs goes with them: the policy is per handling code, so the number
-# would tell the code (2 is H2 or H3 by default).
+# withheld from the recipient of an offer, or of a request from a lookup hit, until the
+# request is approved (ShareRequest.discloses_case_to). How
+# many approvals it needs, and has, go with them: the policy is per handling code, so the
+# numbers would tell the code (2 is H2 or H3 by default).
 CASE_FIELDS = ("case", "case_reference", "handling_code", "handling_note", "named_subjects",
-               "approvals_needed")
+               "approvals_needed", "approvals_given")
 # Who decided, for the owner's eyes only: a partner learns that its request was approved or
 # denied, never which of the owner's liaisons approved it (nor their notes to each other).
 OWNER_FIELDS = ("approvals", "decided_by")
@@ -53,8 +54,13 @@ def _country_code(country) -> str:
 
 
 def withheld_fields(share_request, user) -> tuple[str, ...]:
-    """The CASE_FIELDS the user must not see on this request (all of them, or none)."""
-    return () if share_request.discloses_case_to(user) else CASE_FIELDS
+    """The CASE_FIELDS the user must not see on this request (all of them, or none), and an
+    undisclosed offer's justification too: the owner's words about its case."""
+    if share_request.discloses_case_to(user):
+        return ()
+    if share_request.origin == ShareOrigin.OFFER:
+        return (*CASE_FIELDS, "justification")
+    return CASE_FIELDS
 
 
 def owner_fields_withheld(share_request, user) -> tuple[str, ...]:
@@ -95,8 +101,9 @@ def case_disclosed_to(user) -> Q:
     """ShareRequest.discloses_case_to as a filter, for requests already involving the user."""
     return (
         Q(case__owner_country=getattr(user, "country_id", None))
-        | ~Q(origin=ShareOrigin.HIT)
+        | Q(origin=ShareOrigin.REQUEST)
         | Q(status__in=WAS_APPROVED)
+        | Q(renews__isnull=False)
     )
 
 

@@ -1,6 +1,7 @@
 """Share request input and output. Fields are listed explicitly; the case's fields are
 withheld where the domain says so (sharing.selectors.withheld_fields)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.serializers import StrictCharField, StrictInput
@@ -82,10 +83,14 @@ class DecisionSerializer(StrictInput):
 class ShareRequestSerializer(serializers.ModelSerializer):
     """A share request as the owner or the recipient country sees it."""
 
-    case = serializers.UUIDField(source="case_id")
-    case_reference = serializers.CharField(source="case.reference")
-    handling_code = serializers.CharField(source="case.handling_code")
-    handling_note = serializers.CharField(source="case.handling_note")
+    # The case's fields (sharing.selectors.CASE_FIELDS) are null for a recipient that does
+    # not know the case yet: an offer, or a request from a lookup hit, until approved; an
+    # undisclosed offer's justification too (the owner's words about its case).
+    case = serializers.UUIDField(source="case_id", allow_null=True)
+    case_reference = serializers.CharField(source="case.reference", allow_null=True)
+    handling_code = serializers.CharField(source="case.handling_code", allow_null=True)
+    handling_note = serializers.CharField(source="case.handling_note", allow_null=True)
+    justification = serializers.CharField(allow_null=True)
     owner_country = serializers.CharField(source="case.owner_country_id")
     recipient_country = serializers.CharField(source="recipient_country_id")
     named_subjects = serializers.SerializerMethodField()
@@ -99,14 +104,16 @@ class ShareRequestSerializer(serializers.ModelSerializer):
                   "country, which never learns who approved.",
     )
     approvals_given = serializers.SerializerMethodField(
-        help_text="How many liaisons of the owner country have approved it so far.")
+        allow_null=True,
+        help_text="How many liaisons of the owner country have approved it so far; null "
+                  "where approvals_needed is.")
     approvals_needed = serializers.SerializerMethodField(
         allow_null=True,
         help_text="How many distinct liaisons of the owner country must approve it: the "
                   "approval policy when it was opened, or the stricter one of the case's "
                   "handling code if that was raised since. Null where the case's fields are "
-                  "(a partner's request from a lookup hit, until approved): it would tell "
-                  "the handling code.")
+                  "(for the recipient of an offer or of a request from a lookup hit, until "
+                  "approved): it would tell the handling code.")
     renews = serializers.UUIDField(
         source="renews_id", allow_null=True,
         help_text="The approved share this request renews, if it is a renewal.")
@@ -122,6 +129,7 @@ class ShareRequestSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField(), allow_null=True))
     def get_named_subjects(self, obj) -> list[str]:
         return sorted(str(s.pk) for s in obj.named_subjects.all())
 

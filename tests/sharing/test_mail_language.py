@@ -23,9 +23,11 @@ def test_share_mails_speak_each_readers_language(
         )
     by_reader = {message.to[0]: message for message in mail.outbox}
     spanish = by_reader[mx_liaison.email]
+    # An offer names the case to the recipient only once approved (discloses_case_to).
     assert spanish.subject == (
-        f"[Intercambio del Grupo de Trabajo] Solicitud de intercambio sobre el caso "
-        f"{us_case.reference}")
+        "[Intercambio del Grupo de Trabajo] Solicitud de intercambio sobre un caso ofrecido "
+        "a su país")
+    assert us_case.reference not in spanish.body
     assert "abrió una solicitud de intercambio" in spanish.body
     assert "Por diseño, este mensaje no contiene nada del caso." in spanish.body
     english = by_reader[us_liaison.email]

@@ -50,10 +50,18 @@ def test_auditors_and_administrators_do_not_use_share_requests(persona, request,
 
 
 def test_handling_code_and_h3_note_travel_with_the_request(
-    api, make_case, offer, us_liaison, mx_liaison
+    api, make_case, offer, us_liaison, mx_liaison, make_member
 ):
     case = make_case("US", handling_code="H3", handling_note="Not to be shown to consulates")
     share_request = offer(case, "MX")
+    # The recipient of an offer learns which case it is once the share is approved.
+    before = api(mx_liaison).get(f"{URL}{share_request.pk}/").data
+    assert [before[f] for f in ("case", "case_reference", "handling_code", "handling_note",
+                                "justification")] == [None] * 5
+    assert before["owner_country"] == "US"
+    us_liaison2 = make_member("US", "liaison", username="us.liaison.second")
+    for liaison in (us_liaison, us_liaison2):  # H3 asks two by default
+        services.share_request_approve(share_request=share_request, liaison=liaison)
     for member in (us_liaison, mx_liaison):
         data = api(member).get(f"{URL}{share_request.pk}/").data
         assert data["case"] == str(case.pk)

@@ -213,6 +213,6 @@ def test_the_requests_page_withholds_a_hits_case_until_approved(
                                             "0-expires_at": day})
     assert response["Location"] == "/requests/"
     page = client.get("/requests/").content.decode()
-    assert "A case of US (from a lookup hit)" in page
+    assert "A case of US, shown once a share is approved" in page
     assert us_case.reference not in page and str(us_case.pk) not in page
     assert us_case.reference in web(us_investigator).get("/requests/").content.decode()

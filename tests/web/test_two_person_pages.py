@@ -282,3 +282,47 @@ def test_the_request_page_says_why_the_requester_cannot_approve_and_the_service_
     # Another liaison reads no such line on the same page.
     assert "You asked for this share" not in web(us_liaison).get(
         f"/requests/{share.pk}/").content.decode()
+
+
+def test_an_offer_names_its_case_to_the_partner_only_once_approved(
+    web, h2_case, us_investigator, us_liaison, us_liaison2, mx_investigator, gt_investigator
+):
+    """One investigator's offer has not crossed the border: until the owner's liaisons
+    approve it, the partner reads neither the case's reference, title and code nor the
+    offer's justification; a denied one never shows them; an approved one does."""
+    to_gt, to_mx = offer(h2_case, us_investigator, "GT", "MX")
+    secrets = (h2_case.reference, h2_case.title, "H2", "southern route")
+
+    def partner_pages(member, share_request):
+        client = web(member)
+        return (main(client.get("/requests/").content.decode())
+                + main(client.get(f"/requests/{share_request.pk}/").content.decode()))
+
+    for member, share_request in ((gt_investigator, to_gt), (mx_investigator, to_mx)):
+        page = partner_pages(member, share_request)
+        assert "A case of US, shown once a share is approved" in page
+        assert [s for s in secrets if s in page] == []
+    sharing.share_request_deny(share_request=to_gt, liaison=us_liaison, note="not now")
+    for liaison in (us_liaison, us_liaison2):
+        sharing.share_request_approve(share_request=to_mx, liaison=liaison)
+    assert [s for s in secrets if s in partner_pages(gt_investigator, to_gt)] == []
+    assert [s for s in secrets if s in partner_pages(mx_investigator, to_mx)] == list(secrets)
+
+
+def test_the_recipient_countrys_liaisons_hear_of_an_offer_approved_and_revoked(
+    web, h2_case, us_investigator, us_liaison, us_liaison2, mx_liaison
+):
+    """Nobody of the recipient country asked for an offer, so its liaisons are told in the
+    notification centre when it is approved, and again when it is revoked."""
+    from sharing.models import Notification
+
+    [to_mx] = offer(h2_case, us_investigator, "MX")
+    for liaison in (us_liaison, us_liaison2):
+        sharing.share_request_approve(share_request=to_mx, liaison=liaison)
+    sharing.share_request_revoke(share_request=to_mx, liaison=us_liaison)
+    kinds = list(Notification.objects.filter(member=mx_liaison).order_by("created_at")
+                 .values_list("kind", "share_request"))
+    assert kinds == [("received", to_mx.pk), ("revoked", to_mx.pk)]
+    page = main(web(mx_liaison).get("/notifications/").content.decode())
+    assert "A partner shared a case with your country" in page
+    assert "A share your country held was revoked" in page
