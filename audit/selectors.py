@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import BigIntegerField, F, Func, Max, Min, Q, QuerySet, Subquery
 from django.http import Http404
 
 from audit import chain, verification
@@ -73,9 +73,13 @@ def entries_visible_to(user) -> QuerySet:
     )
 
 
-def filtered_entries(user, query: Mapping[str, str]) -> QuerySet:
+def filtered_entries(user, query: Mapping[str, str], *, read_in_chunks: bool = False) -> QuerySet:
     """The caller's visible entries narrowed by the filters in `query` (other keys ignored:
-    paging is the caller's); a bad value is a ValidationError naming the filter."""
+    paging is the caller's); a bad value is a ValidationError naming the filter.
+
+    A `since`/`until` window is also bounded by the seq range it spans (window_seq_range);
+    `read_in_chunks` (the exports, one query per chunk) resolves that range once, here, rather
+    than in every chunk's query."""
     _require_auditor(user)
     filters = {name: query[name] for name in FILTER_NAMES if name in query}
     filterset = AuditEntryFilter(filters, queryset=entries_visible_to(user))
@@ -83,7 +87,64 @@ def filtered_entries(user, query: Mapping[str, str]) -> QuerySet:
         raise ValidationError(
             {name: [str(m) for m in messages] for name, messages in filterset.errors.items()}
         )
-    return filterset.qs
+    cleaned = filterset.form.cleaned_data
+    return window_seq_range(filterset.qs, cleaned.get("since"), cleaned.get("until"),
+                            resolve=read_in_chunks)
+
+
+def window_seq_range(entries: QuerySet, since, until, *, resolve: bool = False) -> QuerySet:
+    """`entries` (already filtered on occurred_at by `since`/`until`) also bounded by the seq
+    range the time window spans, so that reading them by seq costs what the window holds,
+    not what the log holds.
+
+    Without it, a window far from the newest entries (or, oldest first, from seq 1) is read
+    by walking the primary key and filtering out every row outside the window: the planner
+    takes matches to be spread evenly over seq (docs/PERFORMANCE.md, "Audit entries").
+    occurred_at and seq are correlated but not equal (events commit out of order), so the
+    range is the exact min and max seq of all the window's entries, read from the
+    (occurred_at, seq) index alone; the occurred_at filter stays, for the rows in that seq
+    range outside the window. Visibility is not repeated: the range of all the window's
+    entries contains the visible ones.
+
+    Each side is bounded only when given: `since` is where a walk oldest first starts and
+    newest first stops, `until` the other way round; a missing side's bound would be about
+    the log's end and cost a scan of the window to learn. By default the bounds are
+    sub-selects of the same statement (no extra query; an empty window bounds by NULL and
+    matches nothing); `resolve` reads them now in one query (both from one scan of the
+    window) and bounds by their values, for a caller that runs the statement many times.
+    """
+    if since is None and until is None:
+        return entries
+    window = AuditEntry.objects.order_by()
+    if since is not None:
+        window = window.filter(occurred_at__gte=since)
+    if until is not None:
+        window = window.filter(occurred_at__lt=until)
+    if resolve:
+        bounds = window.aggregate(first=Min(F("seq") + 0), last=Max(F("seq") + 0))
+        if bounds["first"] is None:  # an empty window; a range, not .none(): the export
+            return entries.filter(seq__gte=1, seq__lte=0)  # compiles the statement
+        first, last = bounds["first"], bounds["last"]
+    else:
+        first = Subquery(window.values(first=_window_seq("MIN")))
+        last = Subquery(window.values(last=_window_seq("MAX")))
+    if since is not None:
+        entries = entries.filter(seq__gte=first)
+    if until is not None:
+        entries = entries.filter(seq__lte=last)
+    return entries
+
+
+def _window_seq(function: str) -> Func:
+    """MIN or MAX of `seq + 0` over the window, as one value.
+
+    `seq + 0`, not `seq`: for a bare min/max PostgreSQL considers walking the primary key to
+    the first row in the window and, with the same even-spread estimate, takes that walk,
+    which is the cost being removed; the expression leaves it the window's index (the
+    resolved bounds use `seq + 0` too). A Func, not Django's Min/Max, for the sub-selects:
+    in `.values()` those group by every column of the model.
+    """
+    return Func(F("seq") + 0, function=function, output_field=BigIntegerField())
 
 
 # --- The auditor's reads, recorded ----------------------------------------------------------
@@ -102,7 +163,7 @@ def entries_page(user, query: Mapping[str, str], paginate: Callable[[QuerySet], 
 def entries_export(user, query: Mapping[str, str]) -> Iterator[bytes]:
     """The caller's filtered entries as JSON Lines of the chain's objects, oldest first;
     recorded as `audit.export` (before the first line is read)."""
-    entries = filtered_entries(user, query)
+    entries = filtered_entries(user, query, read_in_chunks=True)
     record("audit.export", user, target=("audit", "entries"), filters=applied_filters(query))
     return export_lines(entries)
 
@@ -168,7 +229,7 @@ def csv_cell(value) -> str:
 def entries_csv(user, query: Mapping[str, str], *, chunk_size: int = 1000) -> Iterator[bytes]:
     """The caller's filtered entries as CSV (a header, then one row per entry, oldest first,
     the same rows as the JSON Lines export); recorded as `audit.export` with format csv."""
-    entries = filtered_entries(user, query).order_by("seq")
+    entries = filtered_entries(user, query, read_in_chunks=True).order_by("seq")
     record("audit.export", user, target=("audit", "entries"), filters=applied_filters(query),
            format="csv")
 
