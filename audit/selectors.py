@@ -73,13 +73,7 @@ def entries_visible_to(user) -> QuerySet:
     )
 
 
-def filtered_entries(user, query: Mapping[str, str], *, read_in_chunks: bool = False) -> QuerySet:
-    """The caller's visible entries narrowed by the filters in `query` (other keys ignored:
-    paging is the caller's); a bad value is a ValidationError naming the filter.
-
-    A `since`/`until` window is also bounded by the seq range it spans (window_seq_range);
-    `read_in_chunks` (the exports, one query per chunk) resolves that range once, here, rather
-    than in every chunk's query."""
+def _filterset(user, query: Mapping[str, str]) -> AuditEntryFilter:
     _require_auditor(user)
     filters = {name: query[name] for name in FILTER_NAMES if name in query}
     filterset = AuditEntryFilter(filters, queryset=entries_visible_to(user))
@@ -87,12 +81,19 @@ def filtered_entries(user, query: Mapping[str, str], *, read_in_chunks: bool = F
         raise ValidationError(
             {name: [str(m) for m in messages] for name, messages in filterset.errors.items()}
         )
+    return filterset
+
+
+def filtered_entries(user, query: Mapping[str, str]) -> QuerySet:
+    """The caller's visible entries narrowed by the filters in `query` (other keys ignored:
+    paging is the caller's); a bad value is a ValidationError naming the filter. A
+    `since`/`until` window is also bounded by the seq range it spans (window_seq_range)."""
+    filterset = _filterset(user, query)
     cleaned = filterset.form.cleaned_data
-    return window_seq_range(filterset.qs, cleaned.get("since"), cleaned.get("until"),
-                            resolve=read_in_chunks)
+    return window_seq_range(filterset.qs, cleaned.get("since"), cleaned.get("until"))
 
 
-def window_seq_range(entries: QuerySet, since, until, *, resolve: bool = False) -> QuerySet:
+def window_seq_range(entries: QuerySet, since, until) -> QuerySet:
     """`entries` (already filtered on occurred_at by `since`/`until`) also bounded by the seq
     range the time window spans, so that reading them by seq costs what the window holds,
     not what the log holds.
@@ -101,38 +102,33 @@ def window_seq_range(entries: QuerySet, since, until, *, resolve: bool = False) 
     by walking the primary key and filtering out every row outside the window: the planner
     takes matches to be spread evenly over seq (docs/PERFORMANCE.md, "Audit entries").
     occurred_at and seq are correlated but not equal (events commit out of order), so the
-    range is the exact min and max seq of all the window's entries, read from the
-    (occurred_at, seq) index alone; the occurred_at filter stays, for the rows in that seq
-    range outside the window. Visibility is not repeated: the range of all the window's
-    entries contains the visible ones.
+    range is the exact min and max seq of all the window's entries, sub-selects of the same
+    statement (no extra query) read from the (occurred_at, seq) index alone; the occurred_at
+    filter stays, for the rows in that seq range outside the window. Visibility is not
+    repeated: the range of all the window's entries contains the visible ones. An empty
+    window bounds by NULL and matches nothing, as the occurred_at filter would.
 
     Each side is bounded only when given: `since` is where a walk oldest first starts and
     newest first stops, `until` the other way round; a missing side's bound would be about
-    the log's end and cost a scan of the window to learn. By default the bounds are
-    sub-selects of the same statement (no extra query; an empty window bounds by NULL and
-    matches nothing); `resolve` reads them now in one query (both from one scan of the
-    window) and bounds by their values, for a caller that runs the statement many times.
+    the log's end and cost a scan of the window to learn.
     """
     if since is None and until is None:
         return entries
+    window = _window(since, until)
+    if since is not None:
+        entries = entries.filter(seq__gte=Subquery(window.values(first=_window_seq("MIN"))))
+    if until is not None:
+        entries = entries.filter(seq__lte=Subquery(window.values(last=_window_seq("MAX"))))
+    return entries
+
+
+def _window(since, until) -> QuerySet:
     window = AuditEntry.objects.order_by()
     if since is not None:
         window = window.filter(occurred_at__gte=since)
     if until is not None:
         window = window.filter(occurred_at__lt=until)
-    if resolve:
-        bounds = window.aggregate(first=Min(F("seq") + 0), last=Max(F("seq") + 0))
-        if bounds["first"] is None:  # an empty window; a range, not .none(): the export
-            return entries.filter(seq__gte=1, seq__lte=0)  # compiles the statement
-        first, last = bounds["first"], bounds["last"]
-    else:
-        first = Subquery(window.values(first=_window_seq("MIN")))
-        last = Subquery(window.values(last=_window_seq("MAX")))
-    if since is not None:
-        entries = entries.filter(seq__gte=first)
-    if until is not None:
-        entries = entries.filter(seq__lte=last)
-    return entries
+    return window
 
 
 def _window_seq(function: str) -> Func:
@@ -140,11 +136,46 @@ def _window_seq(function: str) -> Func:
 
     `seq + 0`, not `seq`: for a bare min/max PostgreSQL considers walking the primary key to
     the first row in the window and, with the same even-spread estimate, takes that walk,
-    which is the cost being removed; the expression leaves it the window's index (the
-    resolved bounds use `seq + 0` too). A Func, not Django's Min/Max, for the sub-selects:
-    in `.values()` those group by every column of the model.
+    which is the cost being removed; the expression leaves it the window's index. A Func,
+    not Django's Min/Max: in `.values()` those group by every column of the model.
     """
     return Func(F("seq") + 0, function=function, output_field=BigIntegerField())
+
+
+def entries_in_chunks(user, query: Mapping[str, str]) -> tuple[QuerySet, Callable | None]:
+    """For the exports, read by seq a chunk at a time: (the caller's filtered entries bounded by
+    the window's seq range but not by its times, `in_window(occurred_at) -> bool` for each row
+    read, or None without a window).
+
+    The range is read once, here (one query: min and max from one scan of the window's
+    index), not as sub-selects that every chunk's statement would run again. The times are
+    then tested on the rows rather than in the statement: with both a seq range and an
+    occurred_at range in it, PostgreSQL multiplies their selectivities as if independent
+    (they are nearly the same rows), expects a few hundred rows where the window holds
+    200,000, and reads the whole rest of the window and sorts it for each chunk of 1,000
+    (docs/PERFORMANCE.md). Bounded by seq alone, a chunk is a walk of the primary key (or
+    the filter's (column, seq) index) that stops after a chunk. Rows of the range outside
+    the window (events committed out of order) are read and dropped; an empty window reads
+    nothing.
+    """
+    filterset = _filterset(user, query)  # every filter checked, the window's included
+    since, until = filterset.form.cleaned_data.get("since"), filterset.form.cleaned_data.get(
+        "until")
+    if since is None and until is None:
+        return filterset.qs, None
+    untimed = {k: v for k, v in filterset.data.items() if k not in ("since", "until")}
+    untimed = AuditEntryFilter(untimed, queryset=filterset.queryset)
+    if not untimed.is_valid():  # a subset of filters that were valid
+        raise ValidationError(untimed.errors)
+    bounds = _window(since, until).aggregate(first=Min(F("seq") + 0), last=Max(F("seq") + 0))
+    if bounds["first"] is None:  # an empty window: an empty range (not .none(): the JSON
+        bounds = {"first": 1, "last": 0}  # Lines export compiles the statement itself)
+    entries = untimed.qs.filter(seq__gte=bounds["first"], seq__lte=bounds["last"])
+
+    def in_window(occurred_at) -> bool:
+        return (since is None or occurred_at >= since) and (until is None or occurred_at < until)
+
+    return entries, in_window
 
 
 # --- The auditor's reads, recorded ----------------------------------------------------------
@@ -163,9 +194,9 @@ def entries_page(user, query: Mapping[str, str], paginate: Callable[[QuerySet], 
 def entries_export(user, query: Mapping[str, str]) -> Iterator[bytes]:
     """The caller's filtered entries as JSON Lines of the chain's objects, oldest first;
     recorded as `audit.export` (before the first line is read)."""
-    entries = filtered_entries(user, query, read_in_chunks=True)
+    entries, in_window = entries_in_chunks(user, query)
     record("audit.export", user, target=("audit", "entries"), filters=applied_filters(query))
-    return export_lines(entries)
+    return export_lines(entries, keep=in_window)
 
 
 def chain_verification(user, progress=None) -> verification.Verification:
@@ -229,7 +260,8 @@ def csv_cell(value) -> str:
 def entries_csv(user, query: Mapping[str, str], *, chunk_size: int = 1000) -> Iterator[bytes]:
     """The caller's filtered entries as CSV (a header, then one row per entry, oldest first,
     the same rows as the JSON Lines export); recorded as `audit.export` with format csv."""
-    entries = filtered_entries(user, query, read_in_chunks=True).order_by("seq")
+    entries, in_window = entries_in_chunks(user, query)
+    entries = entries.order_by("seq")
     record("audit.export", user, target=("audit", "entries"), filters=applied_filters(query),
            format="csv")
 
@@ -241,6 +273,8 @@ def entries_csv(user, query: Mapping[str, str], *, chunk_size: int = 1000) -> It
         while True:
             chunk = list(entries.filter(seq__gt=after)[:chunk_size])
             for entry in chunk:
+                if in_window is not None and not in_window(entry.occurred_at):
+                    continue
                 row = [getattr(entry, name) for name in CSV_COLUMNS]
                 row[1] = chain.format_timestamp(entry.occurred_at)  # as in the JSON Lines
                 writer.writerow([csv_cell(value) for value in row])

@@ -97,8 +97,9 @@ def csv_seqs(user, query):
 
 
 def chunked_seqs(user, query):
-    entries = selectors.filtered_entries(user, query, read_in_chunks=True)
-    return [seq for chunk in rows.body_chunks(entries, 0, 2) for seq, *_ in chunk]
+    entries, in_window = selectors.entries_in_chunks(user, query)
+    text = b"".join(rows.export_lines(entries, chunk_size=2, keep=in_window))
+    return [orjson.loads(line)["seq"] for line in text.splitlines()]
 
 
 def reads(api, user, query):
@@ -158,12 +159,29 @@ def test_the_statement_carries_the_seq_range_of_the_window_given(scrambled, over
     assert "MIN((" not in plain and "MAX((" not in plain
 
 
-def test_the_exports_resolve_the_range_once(scrambled, oversight_auditor):
-    """Chunked reads get the range's values (one query now), not sub-selects run per chunk."""
-    entries = selectors.filtered_entries(oversight_auditor, WINDOWS[0], read_in_chunks=True)
+def test_the_exports_resolve_the_range_once_and_test_the_times_on_the_rows(
+        scrambled, oversight_auditor):
+    """Chunked reads get the range's values (one query, now), not sub-selects run per chunk,
+    and no occurred_at test in the statement (PostgreSQL would misjudge its rows)."""
+    selectors.entries_in_chunks(oversight_auditor, {})  # the auditor's roles, read once
+    with CaptureQueriesContext(connection) as untimed:
+        selectors.entries_in_chunks(oversight_auditor, {"actor": "x"})
+    with CaptureQueriesContext(connection) as timed:
+        entries, in_window = selectors.entries_in_chunks(oversight_auditor, WINDOWS[0])
+    assert len(timed) == len(untimed) + 1
+    assert "MIN" in timed[-1]["sql"] and "MAX" in timed[-1]["sql"]
     statement = str(entries.query)
-    assert "MIN((" not in statement and "MAX((" not in statement
-    assert list(entries.values_list("seq", flat=True)) == [1, 15]
+    assert "MIN((" not in statement and "occurred_at" not in statement.split("WHERE")[1]
+    assert list(entries.values_list("seq", flat=True)) == list(range(1, 16))
+    kept = [e.seq for e in entries if in_window(e.occurred_at)]
+    assert kept == [1, 15]
+    entries, in_window = selectors.entries_in_chunks(oversight_auditor, {"actor": "x"})
+    assert in_window is None and "MIN((" not in str(entries.query)
+
+
+def test_an_empty_window_exports_nothing_without_reading_rows(scrambled, oversight_auditor):
+    entries, _ = selectors.entries_in_chunks(oversight_auditor, WINDOWS[5])
+    assert list(entries) == []
 
 
 def test_the_list_makes_as_many_queries_with_a_window_as_without(
