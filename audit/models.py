@@ -88,7 +88,9 @@ class AuditEntry(AppendOnlyModel):
             models.Index(fields=["case_id", "seq"]),
             models.Index(fields=["actor", "seq"]),
             models.Index(fields=["action", "seq"]),
-            models.Index(fields=["occurred_at"]),
+            # (occurred_at, seq): a time window's seq range (min/max) is read from the index
+            # alone (audit.selectors.filtered_entries); also serves occurred_at alone.
+            models.Index(fields=["occurred_at", "seq"]),
         ]
 
     def __str__(self):

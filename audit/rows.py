@@ -27,8 +27,8 @@ def body_chunks(
     if connection.vendor != "postgresql":
         while True:
             chunk = [
-                (seq, *(text.encode() for text in texts))
-                for seq, *texts in rows.filter(seq__gt=after_seq)[:chunk_size]
+                (seq, *(v.encode() if isinstance(v, str) else v for v in values))
+                for seq, *values in rows.filter(seq__gt=after_seq)[:chunk_size]
             ]
             if not chunk:
                 return
@@ -65,14 +65,20 @@ def body_chunks(
                 return
 
 
-def export_lines(queryset: QuerySet, *, chunk_size: int = 1000) -> Iterator[bytes]:
-    """JSON Lines of exactly the chain's objects (the hashed body's fields plus "hash"), by seq."""
+def export_lines(queryset: QuerySet, *, chunk_size: int = 1000, keep=None) -> Iterator[bytes]:
+    """JSON Lines of exactly the chain's objects (the hashed body's fields plus "hash"), by seq;
+    with `keep(occurred_at) -> bool`, only the entries it keeps (a time window tested on the
+    rows read: audit.selectors.entries_in_chunks)."""
     dumps, loads, sort_keys = orjson.dumps, orjson.loads, orjson.OPT_SORT_KEYS
-    with closing(body_chunks(queryset, 0, chunk_size)) as chunks:
+    fields = ("seq", "body", "hash") + (("occurred_at",) if keep else ())
+    with closing(body_chunks(queryset, 0, chunk_size, fields)) as chunks:
         for chunk in chunks:
             lines = []
-            for _seq, body, digest in chunk:
+            for _seq, body, digest, *occurred_at in chunk:
+                if keep and not keep(occurred_at[0]):
+                    continue
                 entry = loads(body)
                 entry["hash"] = digest.decode()
                 lines.append(dumps(entry, option=sort_keys))
-            yield b"\n".join(lines) + b"\n"
+            if lines:
+                yield b"\n".join(lines) + b"\n"
