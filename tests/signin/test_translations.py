@@ -64,3 +64,22 @@ def test_the_language_switcher_sets_the_language(db):
     assert response["Location"] == "/signin/"
     assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "es"
     assert "Iniciar sesión" in client.get("/signin/").content.decode()
+
+
+def test_a_member_signs_in_to_the_language_they_chose(db, us_investigator, sign_in):
+    """The switcher's choice is kept on the member (User.language); the next sign-in, in a
+    browser that asks for English, comes back in it. A member who never chose gets the
+    browser's language, as before."""
+    us_investigator.language = "es"
+    us_investigator.save(update_fields=["language"])
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    sign_in(client, us_investigator, HTTP_ACCEPT_LANGUAGE="en")
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "es"
+    assert '<html lang="es">' in client.get("/account/").content.decode()
+
+    us_investigator.language = ""
+    us_investigator.save(update_fields=["language"])
+    fresh = Client(HTTP_ACCEPT_LANGUAGE="en")
+    sign_in(fresh, us_investigator, HTTP_ACCEPT_LANGUAGE="en")
+    assert settings.LANGUAGE_COOKIE_NAME not in fresh.cookies
+    assert '<html lang="en">' in fresh.get("/account/").content.decode()

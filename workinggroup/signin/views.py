@@ -37,8 +37,19 @@ def _step(name: str, next_path: str) -> str:
     return reverse(name) + (f"?{urlencode({'next': next_path})}" if next_path else "")
 
 
-def _done(next_path: str):
-    return redirect(next_path or settings.LOGIN_REDIRECT_URL)
+def _done(next_path: str, member=None):
+    """Where a sign-in ends; a member who chose a language with the switcher gets it back
+    (the language cookie), whatever this browser's own language."""
+    response = redirect(next_path or settings.LOGIN_REDIRECT_URL)
+    if member is not None and member.language:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME, member.language,
+            max_age=settings.LANGUAGE_COOKIE_AGE, path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN, secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    return response
 
 
 def failed_signin_page(request):
@@ -106,7 +117,7 @@ def verify(request):
         ok, reason = mfa.check_code(device, request.POST.get("code", ""))
         if ok:
             services.signin_completed(request=request, device=device)
-            return _done(next_path)
+            return _done(next_path, user)
         if services.mfa_failed(request=request, reason=reason):
             return failed_signin_page(request)
         error = _code_error(reason)
@@ -132,7 +143,7 @@ def enrol(request):
         ok, reason = mfa.check_code(device, request.POST.get("code", ""))
         if ok:
             services.signin_completed(request=request, device=device, enrolled=True)
-            return _done(next_path)
+            return _done(next_path, user)
         if services.mfa_failed(request=request, reason=reason, enrolling=True):
             return failed_signin_page(request)
         error = _code_error(reason)
