@@ -57,3 +57,20 @@ def test_the_upload_form_works_without_javascript(
     assert "scan.pdf uploaded" in page.locator(".messages").inner_text()
     assert Attachment.objects.filter(case=case, filename="scan.pdf").exists()
     screenshot(page, "no-javascript-upload")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_phone_keeps_the_spanish_header_inside_the_screen(
+    browser_page, sign_in_page, screenshot, us_liaison
+):
+    page = browser_page("es", viewport={"width": 390, "height": 844})
+    page.goto("/signin/")
+    sign_in_page(page, us_liaison)
+    page.goto("/liaison/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    header = page.locator(".site-header").bounding_box()
+    for link in page.locator(".site-nav a").all():
+        box = link.bounding_box()
+        assert box["x"] >= header["x"] and box["x"] + box["width"] <= header["x"] + header["width"]
+        assert box["y"] + box["height"] <= header["y"] + header["height"]
+    screenshot(page, "phone-inbox-es")
