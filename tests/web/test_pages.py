@@ -64,8 +64,12 @@ def test_a_case_is_opened_and_shown_with_its_handling_code(web, us_investigator)
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
     assert "Operación Quetzal" in page
-    assert "H0: law-enforcement purposes only" in page
-    assert "B2" in page and "mostly reliable" in page
+    banner = page.split('class="handling', 1)[1].split("</div>", 1)[0]
+    assert "<strong>Handling code H0</strong>" in banner
+    assert "<span>Law-enforcement purposes only</span>" in banner and "H0:" not in banner
+    # each code once: "B2: source mostly reliable; ...", not "B2: B: mostly reliable; 2: ..."
+    assert "<strong>B2</strong>: source mostly reliable; information " in page
+    assert "B: mostly reliable" not in page
 
 
 def test_the_services_refusal_is_shown_beside_its_field_in_spanish(web, us_investigator):
