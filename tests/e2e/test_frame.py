@@ -119,3 +119,18 @@ def test_the_spanish_requests_table_and_the_audit_filters_fit_a_laptop(
     for box in [e.bounding_box() for e in page.locator("form.search select").all()]:
         assert box["x"] + box["width"] <= panel["x"] + panel["width"]
     screenshot(page, "audit-filters-es-1280")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_every_field_shows_the_same_focus_ring(browser_page, sign_in_page, us_investigator, case):
+    page = browser_page("en")
+    page.goto("/signin/")
+    sign_in_page(page, us_investigator)
+    page.goto(f"/cases/{case.pk}/")
+    rings = []
+    for selector in ("textarea", "input[type='date']", "button[type='submit']"):
+        field = page.locator(f"form[action$='/offer/'] {selector}").first
+        field.focus()
+        rings.append(field.evaluate("e => { const s = getComputedStyle(e);"
+                                    " return [s.outlineStyle, s.outlineWidth]; }"))
+    assert rings == [["solid", "3px"]] * 3
