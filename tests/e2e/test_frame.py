@@ -64,6 +64,8 @@ def test_a_phone_keeps_the_spanish_header_inside_the_screen(
     browser_page, sign_in_page, screenshot, us_liaison
 ):
     page = browser_page("es", viewport={"width": 390, "height": 844})
+    missing = []
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
     page.goto("/signin/")
     sign_in_page(page, us_liaison)
     page.goto("/liaison/")
@@ -74,6 +76,7 @@ def test_a_phone_keeps_the_spanish_header_inside_the_screen(
         assert box["x"] >= header["x"] and box["x"] + box["width"] <= header["x"] + header["width"]
         assert box["y"] + box["height"] <= header["y"] + header["height"]
     screenshot(page, "phone-inbox-es")
+    assert missing == []  # the favicon too
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -220,3 +220,14 @@ def test_the_requests_page_withholds_a_hits_case_until_approved(
     assert "A case of US (from a lookup hit)" in page
     assert us_case.reference not in page and str(us_case.pk) not in page
     assert us_case.reference in web(us_investigator).get("/requests/").content.decode()
+
+
+def test_every_page_links_a_favicon_and_favicon_ico_is_served(db, client):
+    html = client.get("/signin/").content.decode()
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon["Content-Type"] in ("image/x-icon", "image/vnd.microsoft.icon")
+    assert b"".join(icon.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an ICO header
+    svg = client.get("/static/favicon.svg")
+    assert svg.status_code == 200 and svg["Content-Type"].startswith("image/svg+xml")
