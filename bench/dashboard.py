@@ -82,7 +82,7 @@ def seed(sizes: dict) -> dict:
             INSERT INTO sharing_sharerequest (id, case_id, recipient_country_id, scope,
                 justification, origin, requested_by_id, created_at, expires_at, status,
                 decided_by_id, decided_at, decision_note, revoked_by_id, revoked_at,
-                revocation_note)
+                revocation_note, approvals_required, handling_code_at_open)
             SELECT gen_random_uuid(), c.id,
                 CASE c.owner_country_id WHEN 'US' THEN 'MX' WHEN 'MX' THEN 'GT' ELSE 'US' END,
                 'summary', 'bench', 'request', %(requester)s, c.created_at,
@@ -91,7 +91,8 @@ def seed(sizes: dict) -> dict:
                 CASE WHEN s.status = 'pending' THEN NULL
                      ELSE c.created_at + make_interval(hours => 1 + c.number %% 200) END, '',
                 CASE WHEN s.status = 'revoked' THEN %(requester)s END,
-                CASE WHEN s.status = 'revoked' THEN c.created_at + interval '300 hours' END, ''
+                CASE WHEN s.status = 'revoked' THEN c.created_at + interval '300 hours' END, '',
+                1, c.handling_code
             FROM (SELECT *, row_number() OVER (ORDER BY id) AS k FROM cases_case) AS c,
                  LATERAL (SELECT (ARRAY['pending', 'approved', 'denied', 'revoked',
                                         'expired'])[1 + c.k::int %% 5] AS status) AS s

@@ -12,8 +12,8 @@ def test_the_dashboard_benchmark_runs_at_smoke_size(db, postgres):
     citizenships = seeded.values("citizenship").distinct().count()
     citizenship_rows = min(citizenships, 10) + (citizenships > 10)
     # 24 months x 3 countries (flows and cases), segments, citizenships, demographics,
-    # types, open, statuses, medians, pairs, 24 months x 6 lookups: every table is built
-    assert result["figures"] == (72 + 9 + citizenship_rows + 5) + (72 + 6 + 3 + 15 + 3 + 6
+    # types, open, 7 statuses x 3, medians, pairs, 24 months x 6 lookups: every table is built
+    assert result["figures"] == (72 + 9 + citizenship_rows + 5) + (72 + 6 + 3 + 21 + 3 + 6
                                                                   + 144)
     assert FlowFigure.objects.filter(country="MX").count() == bench.SMOKE["import_rows"]
     assert FlowRevision.objects.filter(country="MX", filename="bench.csv").count() == \
