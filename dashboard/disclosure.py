@@ -19,11 +19,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext, pgettext_lazy
 
 ROUND_TO = 10
 MEDIAN_MIN_BASIS = 10
 FLOWS, OPERATIONAL = "flows", "operational"
 COUNT, MEDIAN = "count", "median"
+
+ROW_HEADINGS = {  # a table's first column heading, by slug (months: "Month")
+    "flows-segment": pgettext_lazy("dashboard column", "Border segment"),
+    "flows-citizenship": pgettext_lazy("dashboard column", "Citizenship"),
+    "flows-demographic": pgettext_lazy("dashboard column", "Demographic group"),
+    "cases-type": pgettext_lazy("dashboard column", "Case type"),
+    "shares-status": pgettext_lazy("dashboard column", "Status"),
+    "shares-pairs": pgettext_lazy("dashboard column", "Owner to recipient"),
+}
 
 ROUNDING_NOTE = _("Counts about partners' records are rounded to the nearest 10 (0-4 shows 0, "
                   "5-14 shows 10); totals are computed before rounding, so rounded parts may "
@@ -100,6 +110,13 @@ class Table:
 
     def cell(self, row: str, series: str) -> Cell:
         return self.cells[(row, series)]
+
+    @property
+    def row_heading(self) -> str:
+        """What the rows are (the first column's heading): "Month", "Status", ..."""
+        if self.slug.endswith("-month"):
+            return str(pgettext("dashboard column", "Month"))
+        return str(ROW_HEADINGS.get(self.slug, pgettext("dashboard column", "Figure")))
 
     def grid(self) -> list[tuple]:
         """(row, [cell per series], row total or None) per row, for templates and CSVs."""

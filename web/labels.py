@@ -38,6 +38,19 @@ UPLOAD_REFUSALS = {
 UPLOAD_REFUSED_OTHER = _("The file was refused and nothing was stored.")
 
 
+def country_name_of(code: str) -> str:
+    """The name of the country with this code in the member's language (the code when the
+    code names no country), for messages built from a foreign key's code."""
+    from workinggroup.models import Country
+
+    return country_name(Country.objects.filter(code=code).first()) or code
+
+
+def country_names_of(codes) -> str:
+    """"Guatemala, México": several countries' names, in the order of their codes."""
+    return ", ".join(country_name_of(code) for code in sorted(codes))
+
+
 def country_name(country) -> str:
     """A country's name in the member's language (the code when it has none)."""
     if country is None:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sharing import lookup, selectors, services
+from web import labels
 from web.views import call_service, member_page
 
 
@@ -66,13 +67,14 @@ def decide(request, request_id):
     if status != 200:
         return _inbox(request, problem=problem, status=status)
     reference = share_request.case.reference
+    recipient = labels.country_name_of(share_request.recipient_country_id)
     if approve and done.is_undecided():
         messages.success(request, _("Approval recorded: %(reference)s is not shared with "
                                     "%(country)s until another liaison approves too.") % {
-            "reference": reference, "country": share_request.recipient_country_id})
+            "reference": reference, "country": recipient})
     elif approve:
         messages.success(request, _("Approved: %(reference)s is shared with %(country)s.") % {
-            "reference": reference, "country": share_request.recipient_country_id})
+            "reference": reference, "country": recipient})
     else:
         messages.success(request, _("Denied: the request for %(reference)s.") % {
             "reference": reference})
@@ -108,7 +110,7 @@ def revoke(request, request_id):
     if status != 200:
         return _grants(request, problem=problem, status=status)
     messages.success(request, _("Revoked: %(country)s no longer holds %(reference)s.") % {
-        "country": share_request.recipient_country_id,
+        "country": labels.country_name_of(share_request.recipient_country_id),
         "reference": share_request.case.reference})
     return redirect("web:liaison_grants")
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import RateLimited, Unavailable
 from sharing import lookup, selectors, services
+from web import labels
 from web.forms import AskForm, LookupForm, OfferForm, RenewForm, add_service_errors
 from web.pages import partner_countries
 from web.views import call_service, member_page
@@ -73,7 +74,8 @@ def ask_for_access(request):
         if status == 200:
             messages.success(request, _("Request sent to %(country)s: %(count)s case(s). "
                                         "Its liaisons decide.") % {
-                "country": opened[0].case.owner_country_id if opened else "",
+                "country": (labels.country_name_of(opened[0].case.owner_country_id)
+                            if opened else ""),
                 "count": len(opened)})
             return redirect("web:requests")
     return render(request, "web/ask.html", {"form": form, "problem": problem,
@@ -114,7 +116,7 @@ def case_offer(request, case_id):
         if status == 200:
             messages.success(request, _("Offer to %(countries)s sent to your liaisons: one "
                                         "request per country.") % {
-                "countries": ", ".join(sorted(chosen))})
+                "countries": labels.country_names_of(chosen)})
             return redirect("web:case_detail", case_id=case.pk)
     return render(request, "web/offer.html", {"form": form, "case": case,
                                               "problem": problem}, status=status)
@@ -154,7 +156,8 @@ def request_renew(request, request_id):
             )
             if status == 200:
                 messages.success(request, _("Renewal asked: the liaisons of %(country)s "
-                                            "decide.") % {"country": grant.case.owner_country_id})
+                                            "decide.") % {
+                    "country": labels.country_name_of(grant.case.owner_country_id)})
                 return redirect("web:request_detail", request_id=renewal.pk)
     return render(request, "web/renew.html", {"form": form, "grant": grant,
                                               "disclosed": "case" not in grant.withheld,

@@ -427,6 +427,7 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"  # /favicon.ico, asked for by every browser
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=100 * 1024 * 1024)
 # Uploads are read in chunks of this size: gunicorn receives at most 1 MiB per recv(), and
 # smaller reads make it re-copy its buffer (docs/PERFORMANCE.md). With THREADED a helper

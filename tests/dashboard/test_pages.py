@@ -114,6 +114,10 @@ def test_spanish_months_numbers_and_labels(db, web, us_investigator, mx_figures)
     # Spanish month names, and Django's Spanish grouping (a no-break space)
     assert "Ene 2026, MX: 1\xa0234" in html and 'data-value="1234">1\xa0234<' in html
     assert "Guatemala (GT)" in html and "Estados Unidos (US)" in html
+    # each table's first column says what its rows are, never "Fila"
+    month_table = html.split('aria-label="Tabla: Eventos por mes', 1)[1].split("</thead>", 1)[0]
+    assert '<thead><tr><th scope="col">Mes</th>' in month_table
+    assert '<th scope="col">Estado</th>' in html and ">Fila<" not in html
 
 
 def test_a_statistics_member_imports_from_the_page(db, web, mx_statistics):

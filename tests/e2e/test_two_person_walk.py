@@ -53,7 +53,8 @@ def test_two_liaisons_release_an_h2_case_to_one_partner_of_two(
     us.check("#id_scope_1")  # full
     us.fill("#id_justification", "The recruiters cross both borders.")
     us.get_by_role("button", name="Offer the case").click()
-    assert "Offer to GT, MX sent to your liaisons" in us.locator(".messages").inner_text()
+    assert ("Offer to Guatemala, Mexico sent to your liaisons"
+            in us.locator(".messages").inner_text())
     mx_share = ShareRequest.objects.get(case=case, recipient_country="MX")
     gt_share = ShareRequest.objects.get(case=case, recipient_country="GT")
     assert {mx_share.status, gt_share.status} == {ShareStatus.PENDING}
@@ -100,7 +101,7 @@ def test_two_liaisons_release_an_h2_case_to_one_partner_of_two(
     look(second, "es-inbox")
     card.get_by_label("Nota").fill("Segunda revisión hecha.")
     card.get_by_role("button", name="Aprobar").click()
-    assert (f"Aprobada: {case.reference} se comparte con MX."
+    assert (f"Aprobada: {case.reference} se comparte con México."
             in second.locator(".messages").inner_text())
     card = second.locator(f"#request-{gt_share.pk}")
     card.get_by_label("Nota").fill("Guatemala no participa en esta operación.")

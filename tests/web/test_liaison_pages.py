@@ -5,7 +5,7 @@ the new state, the refusals by role and country, the grants with revocation and 
 import datetime as dt
 
 import pytest
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from sharing import services as sharing
 from sharing.models import ShareRequest, ShareStatus
@@ -158,6 +158,11 @@ def test_grants_revoke_and_history(web, us_liaison, mx_liaison, mx_investigator,
     assert f'id="share-{share.pk}"' not in client.get("/liaison/grants/").content.decode()
     history = client.get("/liaison/grants/?tab=history").content.decode()
     assert f'id="share-{share.pk}"' in history and "Case closed" in history
+    row = history.split(f'id="share-{share.pk}"', 1)[1].split("</tr>", 1)[0]
+    revoked_on = formats.date_format(timezone.localtime(share.revoked_at), "DATE_FORMAT")
+    assert f"Revoked on {revoked_on} by us.liaison" in row
+    assert formats.date_format(timezone.localtime(share.expires_at), "DATE_FORMAT") not in row
+    assert "<th scope=\"col\">Ended</th>" in history
     again = client.post(f"/liaison/grants/{share.pk}/revoke/")
     assert again.status_code == 409
     assert "only an approved share can be revoked" in again.content.decode()

@@ -64,8 +64,12 @@ def test_a_case_is_opened_and_shown_with_its_handling_code(web, us_investigator)
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
     assert "Operación Quetzal" in page
-    assert "H0: law-enforcement purposes only" in page
-    assert "B2" in page and "mostly reliable" in page
+    banner = page.split('class="handling', 1)[1].split("</div>", 1)[0]
+    assert "<strong>Handling code H0</strong>" in banner
+    assert "<span>Law-enforcement purposes only</span>" in banner and "H0:" not in banner
+    # each code once: "B2: source mostly reliable; ...", not "B2: B: mostly reliable; 2: ..."
+    assert "<strong>B2</strong>: source mostly reliable; information " in page
+    assert "B: mostly reliable" not in page
 
 
 def test_the_services_refusal_is_shown_beside_its_field_in_spanish(web, us_investigator):
@@ -216,3 +220,14 @@ def test_the_requests_page_withholds_a_hits_case_until_approved(
     assert "A case of US, shown once a share is approved" in page
     assert us_case.reference not in page and str(us_case.pk) not in page
     assert us_case.reference in web(us_investigator).get("/requests/").content.decode()
+
+
+def test_every_page_links_a_favicon_and_favicon_ico_is_served(db, client):
+    html = client.get("/signin/").content.decode()
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon["Content-Type"] in ("image/x-icon", "image/vnd.microsoft.icon")
+    assert b"".join(icon.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an ICO header
+    svg = client.get("/static/favicon.svg")
+    assert svg.status_code == 200 and svg["Content-Type"].startswith("image/svg+xml")

@@ -54,7 +54,7 @@ def test_one_approval_of_an_h2_share_leaves_it_awaiting_and_the_inbox_says_so(
                            {"decision": "approve", "note": "Fine by me"}, follow=True)
     assert response.redirect_chain == [("/liaison/", 302)]
     html = response.content.decode()
-    assert (f"Approval recorded: {h2_case.reference} is not shared with MX until another "
+    assert (f"Approval recorded: {h2_case.reference} is not shared with Mexico until another "
             "liaison approves too.") in html
     section = card(html, share)
     assert "Awaiting a second approval" in section
@@ -101,7 +101,7 @@ def test_the_second_liaison_approves_and_the_request_page_shows_both(
     response = web(us_liaison2).post(f"/liaison/requests/{share.pk}/decide/",
                                      {"decision": "approve", "note": "Second look done"},
                                      follow=True)
-    assert f"Approved: {h2_case.reference} is shared with MX." in response.content.decode()
+    assert f"Approved: {h2_case.reference} is shared with Mexico." in response.content.decode()
     share.refresh_from_db()
     assert (share.status, share.decided_by) == (ShareStatus.APPROVED, us_liaison2)
     page = web(us_investigator).get(f"/requests/{share.pk}/").content.decode()
@@ -123,7 +123,7 @@ def test_the_offer_form_opens_one_request_per_checked_country(
         "recipient_countries": ["MX", "GT"], "scope": "summary",
         "justification": "Joint operation", "expires_at": day(20)}, follow=True)
     assert response.redirect_chain == [(f"/cases/{h2_case.pk}/", 302)]
-    assert ("Offer to GT, MX sent to your liaisons: one request per country."
+    assert ("Offer to Guatemala, Mexico sent to your liaisons: one request per country."
             in response.content.decode())
     rows = ShareRequest.objects.filter(case=h2_case).order_by("recipient_country")
     assert [(r.recipient_country_id, r.status, r.origin, r.approvals_required)

@@ -1,7 +1,11 @@
 """Template filters of the pages: names of closed lists in the member's language."""
 
+import datetime as dt
+
 from django import template
-from django.utils.translation import ngettext
+from django.utils import timezone
+from django.utils.timesince import timesince
+from django.utils.translation import gettext, ngettext
 
 from sharing.models import ShareOrigin, ShareScope, ShareStatus
 from web import labels
@@ -12,6 +16,16 @@ register = template.Library()
 @register.filter
 def country_name(country):
     return labels.country_name(country)
+
+
+@register.filter
+def waited(since):
+    """How long something has waited: "less than a minute" rather than "0 minutes"."""
+    if since is None:
+        return ""
+    if timezone.now() - since < dt.timedelta(minutes=1):
+        return gettext("less than a minute")
+    return timesince(since)
 
 
 @register.filter
