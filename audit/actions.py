@@ -80,6 +80,7 @@ ACTIONS = {
     "gap.update": _("updated a border security gap"),
     "gap.evidence_upload": _("added an evidence file to a security gap"),
     "gap.evidence_download": _("downloaded a security gap's evidence file"),
+    "gap.evidence_rewrap": _("re-wrapped a security gap's evidence file's data key"),
     "flows.import": _("imported a revision of the country's migration-flow figures"),
     # Refusals
     "access.denied": _("asked for something not visible or not allowed"),

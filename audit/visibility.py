@@ -36,6 +36,7 @@ WIDE_READER_ACTIONS = frozenset({
     "plan.create", "plan.invite", "plan.join", "plan.decline", "plan.activate",
     "plan.update", "plan.close", "task.assign", "task.update",
     "gap.create", "gap.update", "gap.evidence_upload", "gap.evidence_download",
+    "gap.evidence_rewrap",
     # A country's approval policy is read by its own auditors (sharing/policy.py).
     "share.policy_update",
 })

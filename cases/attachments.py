@@ -232,17 +232,18 @@ def record_integrity_failure(user, attachment: Attachment, exc: Exception, *, se
     )
 
 
-def _open_current(attachment: Attachment):
-    """Open the row's object; if rotation just replaced it, follow the row to the new one."""
+def open_current(row):
+    """Open an encrypted file row's object (a case's attachment, a gap's evidence); if key
+    rotation just replaced it, follow the row to the new one. Returns (row, object)."""
     storage = attachment_storage()
     for _attempt in range(3):
         try:
-            return attachment, storage.open(attachment.storage_name, "rb")
+            return row, storage.open(row.storage_name, "rb")
         except FileNotFoundError:
-            fresh = Attachment.objects.select_related("case").get(pk=attachment.pk)
-            if fresh.storage_name == attachment.storage_name:
+            fresh = type(row).objects.get(pk=row.pk)
+            if fresh.storage_name == row.storage_name:
                 break
-            attachment = fresh
+            row = fresh
     raise AttachmentIntegrityError("the encrypted object is missing from storage")
 
 
@@ -265,7 +266,7 @@ def attachment_open(*, user, attachment: Attachment) -> tuple[Attachment, Iterat
     before any response starts. Later failures are raised by the iterator (see _verified).
     """
     try:
-        attachment, source = _open_current(attachment)
+        attachment, source = open_current(attachment)
         try:
             check_header(attachment, source.read(HEADER_SIZE))
             source.seek(0)

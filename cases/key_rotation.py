@@ -1,8 +1,11 @@
-"""Key rotation: re-wrap attachments' data keys under a new KEK, retire old KEKs.
+"""Key rotation: re-wrap encrypted files' data keys under a new KEK, retire old KEKs.
 
 `manage.py rotate_keys`, `retire_key` and `keyring_check` call these (docs/encryption.md,
 "Key rotation in operation"). Bodies are never re-encrypted: each object is copied with a
 new 89-byte header and its row switched to the copy in one short transaction.
+
+Every kind of encrypted file is rotated, counted and retired alike: case attachments
+(here) and the kinds other apps register (`register_encrypted_files`: plans' gap evidence).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import hashlib
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 
 import audit
 from cases import crypto
@@ -49,6 +52,46 @@ def keyring_file_lock():
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+@dataclasses.dataclass(frozen=True)
+class EncryptedFiles:
+    """A kind of row whose file is encrypted under its country's key-encryption keys.
+
+    The row has `storage_name`, `key_id`, `wrapped_key` and `uploaded_at`, and its id is the
+    file's associated data (cases.crypto).
+    """
+
+    label: str  # plural, for counts: "attachment(s)"
+    model: type[models.Model]
+    of_country: Callable[[str], models.QuerySet]  # the rows under a country's keys
+    record_rewrap: Callable[..., None]  # (row, *, old_key_id, new_key_id, body_sha256)
+    record_failure: Callable[[models.Model, Exception], None]  # a file that failed its checks
+
+
+def _attachment_rewrapped(row, *, old_key_id, new_key_id, body_sha256):
+    audit.record("attachment.rewrap", None, target=row, case=row.case, old_key_id=old_key_id,
+                 new_key_id=new_key_id, body_sha256=body_sha256)
+
+
+ATTACHMENTS = EncryptedFiles(
+    label="attachment(s)",
+    model=Attachment,
+    of_country=lambda country: Attachment.objects.filter(case__owner_country_id=country),
+    record_rewrap=_attachment_rewrapped,
+    record_failure=lambda row, exc: record_integrity_failure(None, row, exc, sent=0),
+)
+_kinds: list[EncryptedFiles] = [ATTACHMENTS]
+
+
+def register_encrypted_files(kind: EncryptedFiles) -> None:
+    """Add a kind of file (of an app above cases) for rotation, retirement and checks."""
+    if all(known.model is not kind.model for known in _kinds):
+        _kinds.append(kind)
+
+
+def encrypted_file_kinds() -> list[EncryptedFiles]:
+    return list(_kinds)
+
+
 @dataclasses.dataclass
 class RotationReport:
     """What one country's rotation did."""
@@ -74,13 +117,9 @@ def key_add(*, country: str) -> str:
     return key_id
 
 
-def attachments_not_under(country: str, key_id: str):
-    """Rows of a country's cases whose data key is not wrapped under key_id, oldest first."""
-    return (
-        Attachment.objects.filter(case__owner_country_id=country)
-        .exclude(key_id=key_id)
-        .order_by("uploaded_at", "id")
-    )
+def files_not_under(kind: EncryptedFiles, country: str, key_id: str):
+    """A kind's rows of a country whose data key is not wrapped under key_id, oldest first."""
+    return kind.of_country(country).exclude(key_id=key_id).order_by("uploaded_at", "id")
 
 
 def _copy_rewrapped(storage, source_name: str, target_name: str, new_header: bytes) -> str:
@@ -95,7 +134,7 @@ def _copy_rewrapped(storage, source_name: str, target_name: str, new_header: byt
     return body.hexdigest()
 
 
-def _check_copy(storage, name: str, header: bytes, body_sha256: str, attachment_id) -> None:
+def _check_copy(storage, name: str, header: bytes, body_sha256: str, file_id) -> None:
     """Re-read the new object: same header, same body bytes, and segment 0 decrypts."""
     body = hashlib.sha256()
     with storage.open(name, "rb") as fh:
@@ -106,10 +145,10 @@ def _check_copy(storage, name: str, header: bytes, body_sha256: str, attachment_
         if body.hexdigest() != body_sha256:
             raise AttachmentIntegrityError("the re-wrapped object's body differs from the old")
         fh.seek(0)
-        next(crypto.decrypt_stream(fh, attachment_id=attachment_id, kek_lookup=kek_lookup))
+        next(crypto.decrypt_stream(fh, attachment_id=file_id, kek_lookup=kek_lookup))
 
 
-def attachment_rewrap(*, attachment_id, key_id: str, kek: bytes) -> bool:
+def file_rewrap(kind: EncryptedFiles, *, file_id, key_id: str, kek: bytes) -> bool:
     """Re-wrap one file's data key under key_id without touching its body.
 
     Copies the object with a new header to a new name and checks the copy, then points the
@@ -117,25 +156,23 @@ def attachment_rewrap(*, attachment_id, key_id: str, kek: bytes) -> bool:
     reader sees the old row and object or the new ones, never a mix. Returns False when
     there was nothing to do or the row changed meanwhile (another rotation got there first).
     """
-    attachment = Attachment.objects.get(pk=attachment_id)
-    if attachment.key_id == key_id:
+    row = kind.model.objects.get(pk=file_id)
+    if row.key_id == key_id:
         return False
     storage = attachment_storage()
-    old_name = attachment.storage_name
+    old_name = row.storage_name
     with storage.open(old_name, "rb") as fh:
-        old_header = check_header(attachment, fh.read(HEADER_SIZE))
+        old_header = check_header(row, fh.read(HEADER_SIZE))
     new_header = crypto.rewrap(
         old_header.to_bytes(), old_kek=keyring.get_keyring().kek(old_header.key_id),
         new_kek=kek, new_key_id=key_id,
     )
-    new_name = new_storage_name(attachment.pk)
+    new_name = new_storage_name(row.pk)
     try:
         body_sha256 = _copy_rewrapped(storage, old_name, new_name, new_header)
-        _check_copy(storage, new_name, new_header, body_sha256, attachment.pk)
+        _check_copy(storage, new_name, new_header, body_sha256, row.pk)
         with transaction.atomic():
-            row = Attachment.objects.select_for_update().select_related("case").get(
-                pk=attachment.pk
-            )
+            row = kind.model.objects.select_for_update().get(pk=row.pk)
             if row.storage_name != old_name:
                 delete_quietly(storage, new_name)
                 return False
@@ -143,9 +180,8 @@ def attachment_rewrap(*, attachment_id, key_id: str, kek: bytes) -> bool:
             row.key_id = key_id
             row.wrapped_key = Header.parse(new_header).wrapped_key
             row.save(update_fields=["storage_name", "key_id", "wrapped_key"])
-            audit.record("attachment.rewrap", None, target=row, case=row.case,
-                         old_key_id=old_header.key_id, new_key_id=key_id,
-                         body_sha256=body_sha256)
+            kind.record_rewrap(row, old_key_id=old_header.key_id, new_key_id=key_id,
+                               body_sha256=body_sha256)
             transaction.on_commit(lambda: delete_quietly(storage, old_name))
     except BaseException:
         delete_quietly(storage, new_name)
@@ -160,55 +196,49 @@ def rotation_run(
 
     Rows record their key id, so a rerun continues where an interrupted one stopped. Uploads
     that started before the new key existed commit under the old one; later passes pick
-    them up.
+    them up. Every kind of encrypted file is re-wrapped (case files, then the registered).
     """
     country = country.upper()
     key_id, kek = keyring.get_keyring().primary_kek(country)
     report = RotationReport(country=country, key_id=key_id)
-    failed: set = set()
-    for _ in range(max_passes):
-        todo = list(
-            attachments_not_under(country, key_id).exclude(pk__in=failed)
-            .values_list("pk", flat=True)
-        )
-        if not todo:
-            break
-        for done, pk in enumerate(todo, start=1):
-            try:
-                if attachment_rewrap(attachment_id=pk, key_id=key_id, kek=kek):
-                    report.rewrapped += 1
-            except (AttachmentIntegrityError, KeyringError, FileNotFoundError) as exc:
-                failed.add(pk)
-                report.failed.append(f"{pk}: {exc}")
-                attachment = Attachment.objects.select_related("case").get(pk=pk)
-                record_integrity_failure(None, attachment, exc, sent=0)
-            if progress:
-                progress(done, len(todo))
-    report.remaining = attachments_not_under(country, key_id).count()
+    for kind in encrypted_file_kinds():
+        failed: set = set()
+        for _ in range(max_passes):
+            todo = list(
+                files_not_under(kind, country, key_id).exclude(pk__in=failed)
+                .values_list("pk", flat=True)
+            )
+            if not todo:
+                break
+            for done, pk in enumerate(todo, start=1):
+                try:
+                    if file_rewrap(kind, file_id=pk, key_id=key_id, kek=kek):
+                        report.rewrapped += 1
+                except (AttachmentIntegrityError, KeyringError, FileNotFoundError) as exc:
+                    failed.add(pk)
+                    report.failed.append(f"{pk}: {exc}")
+                    kind.record_failure(kind.model.objects.get(pk=pk), exc)
+                if progress:
+                    progress(done, len(todo))
+        report.remaining += files_not_under(kind, country, key_id).count()
     audit.record("key.rotate", None, target=("key", key_id), country=country,
                  new_key_id=key_id, step="re-wrapped data keys", rewrapped=report.rewrapped,
                  failed=len(report.failed), remaining=report.remaining)
     return report
 
 
+def files_under(key_id: str) -> dict[str, int]:
+    """How many files of each kind a key-encryption key wraps: {label: count}."""
+    return {kind.label: kind.model.objects.filter(key_id=key_id).count()
+            for kind in encrypted_file_kinds()}
+
+
 class RetireRefused(Exception):
     """A key that cannot leave the keyring yet; the message says why."""
 
 
-# Files of apps above cases encrypted under the same keyring (plans' gap evidence). Each
-# registers how many of its rows a key id still wraps (plans.apps), so retiring a key never
-# strands a file that cases does not know about.
-_other_key_users: list = []
-
-
-def register_key_user(count_rows_under) -> None:
-    """Add `count_rows_under(key_id) -> int` to what key_retire asks before retiring."""
-    if count_rows_under not in _other_key_users:
-        _other_key_users.append(count_rows_under)
-
-
 def key_retire(*, key_id: str) -> str:
-    """Remove a country's old key-encryption key once no attachment uses it; its country."""
+    """Remove a country's old key-encryption key once no file uses it; its country."""
     with keyring_file_lock(), transaction.atomic():
         key_lock(shared=False)
         data = keyring.read(settings.WG_KEYRING)
@@ -221,11 +251,11 @@ def key_retire(*, key_id: str) -> str:
         section = data["countries"][country]
         if section["primary"] == key_id:
             raise RetireRefused(f"key {key_id} is {country}'s primary key; rotate first")
-        in_use = Attachment.objects.filter(key_id=key_id).count()
-        in_use += sum(count(key_id) for count in _other_key_users)
+        in_use = {label: n for label, n in files_under(key_id).items() if n}
         if in_use:
+            counts = ", ".join(f"{n} {label}" for label, n in in_use.items())
             raise RetireRefused(
-                f"key {key_id} still wraps {in_use} attachment(s); "
+                f"key {key_id} still wraps {counts}; "
                 f"run `manage.py rotate_keys --resume --country {country}` first"
             )
         del section["keys"][key_id]

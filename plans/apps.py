@@ -7,13 +7,7 @@ class PlansConfig(AppConfig):
     verbose_name = "Joint operations"
 
     def ready(self):
-        from cases.key_rotation import register_key_user
+        from cases.key_rotation import register_encrypted_files
+        from plans.evidence import GAP_EVIDENCE
 
-        register_key_user(gap_evidence_under)
-
-
-def gap_evidence_under(key_id: str) -> int:
-    """Gap evidence files whose data key a key-encryption key still wraps."""
-    from plans.models import GapEvidence
-
-    return GapEvidence.objects.filter(key_id=key_id).count()
+        register_encrypted_files(GAP_EVIDENCE)

@@ -28,8 +28,10 @@ from cases.attachments import (
     check_header,
     kek_lookup,
     key_lock,
+    open_current,
 )
 from cases.crypto import HEADER_SIZE, AttachmentIntegrityError
+from cases.key_rotation import EncryptedFiles
 from cases.upload import EncryptingUploadHandler, UploadRefused, UploadTarget
 from core import keyring
 from core.errors import Conflict
@@ -97,10 +99,10 @@ def gap_evidence_open(*, user, evidence: GapEvidence) -> Iterator[bytes]:
     """Check the header and key now (audited), and return the verified plaintext stream."""
     readers = gap_readers(evidence.gap)
     try:
-        source = attachment_storage().open(evidence.storage_name, "rb")
-    except FileNotFoundError:
-        _integrity_failure(user, evidence, readers, "the encrypted object is missing")
-        raise AttachmentIntegrityError("the encrypted object is missing") from None
+        evidence, source = open_current(evidence)  # follows a rotation that just re-wrapped it
+    except AttachmentIntegrityError as exc:
+        _integrity_failure(user, evidence, readers, str(exc))
+        raise
     try:
         check_header(evidence, source.read(HEADER_SIZE))
         source.seek(0)
@@ -141,3 +143,26 @@ def _verified(user, evidence, readers, segments, source) -> Iterator[bytes]:
         raise
     finally:
         source.close()
+
+
+def _rewrapped(evidence, *, old_key_id, new_key_id, body_sha256):
+    audit.record("gap.evidence_rewrap", None, target=evidence,
+                 readers=gap_readers(evidence.gap), gap=str(evidence.gap_id),
+                 old_key_id=old_key_id, new_key_id=new_key_id, body_sha256=body_sha256)
+
+
+def _rewrap_failed(evidence, exc):
+    audit.record("gap.evidence_rewrap", None, target=evidence,
+                 readers=gap_readers(evidence.gap), outcome=Outcome.FAILURE,
+                 gap=str(evidence.gap_id), error=str(exc)[:300])
+
+
+# Key rotation re-wraps, and retirement counts, gap evidence as it does case files
+# (registered in plans.apps): under the recording country's keys.
+GAP_EVIDENCE = EncryptedFiles(
+    label="gap evidence file(s)",
+    model=GapEvidence,
+    of_country=lambda country: GapEvidence.objects.filter(gap__country_id=country),
+    record_rewrap=_rewrapped,
+    record_failure=_rewrap_failed,
+)
