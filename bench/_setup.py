@@ -30,7 +30,24 @@ def configure(*, need_broker: bool = False):
 
     django.setup()
     call_command("migrate", verbosity=0)
+    if need_broker:
+        _forget_cache()
     return name
+
+
+def _forget_cache():
+    """Drop what the service keeps in Redis for the database just dropped (rate limits, the
+    drain's marks): the new database's members reuse the old ones' ids, so a rerun within
+    the hour would inherit their lookup counts. Only this service's keys (its cache prefix)."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    prefix = settings.CACHES["default"].get("KEY_PREFIX")
+    if not prefix:
+        return
+    client = cache._cache.get_client(write=True)  # Django's RedisCache: a redis-py client
+    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+        client.delete(key)
 
 
 def _recreate(parsed, name):

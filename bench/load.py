@@ -63,8 +63,12 @@ def environment(workdir: Path) -> None:
                       ALLOWED_HOSTS="127.0.0.1,localhost", LOG_LEVEL="WARNING")
 
 
-def seed(investigators_per_country: int, cases_per_country: int) -> dict:
-    """Members (tokens), cases, identifiers; through the services, audited as in life."""
+def seed(investigators_per_country: int, cases_per_country: int, us_cases: int) -> dict:
+    """Members (tokens), cases, identifiers; through the services, audited as in life.
+
+    The US gets `us_cases` (at least `cases_per_country`): every share request of the run
+    offers a fresh US case to Mexico.
+    """
     from django.contrib.auth.hashers import make_password
 
     from audit.context import system_actor
@@ -91,7 +95,7 @@ def seed(investigators_per_country: int, cases_per_country: int) -> dict:
             member(f"load.{cc.lower()}.liaison", cc, "liaison")
             member(f"load.{cc.lower()}.auditor", cc, "auditor")
             made = []
-            for n in range(cases_per_country):
+            for n in range(us_cases if cc == "US" else cases_per_country):
                 words = "Tapachula recruitment" if n % 100 == 0 else "Border crossing ring"
                 case = cases.case_create(actor=people[n % len(people)],
                                          title=f"{cc} network {n}", summary=words,
@@ -169,7 +173,7 @@ class Workload:
 
     def __init__(self, state: dict, attachments: list[str]):
         self.state, self.attachments = state, attachments
-        self.pages = max(1, len(state["cases"]["US"]) // 50)  # an investigator's own cases
+        self.pages = max(1, len(state["cases"]["GT"]) // 50)  # an investigator's own cases
         self.rotation = {key: itertools.cycle(values) for key, values in state["tokens"].items()}
         self.offerable = iter(state["cases"]["US"][1:])
         self.pending: queue.Queue = queue.Queue()
@@ -224,6 +228,7 @@ def run_step(port, workload, rate, duration, threads=48):
     rng = random.Random(rate)
     due: queue.Queue = queue.Queue()
     latencies, errors = collections.defaultdict(list), collections.Counter()
+    broken: list[str] = []
     start = time.monotonic() + 0.2
     total = int(rate * duration)
     for i in range(total):
@@ -238,7 +243,11 @@ def run_step(port, workload, rate, duration, threads=48):
             wait = at - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            method, path, token, body = workload.request(kind)
+            try:
+                method, path, token, body = workload.request(kind)
+            except Exception as exc:  # the bench's own fault: stop, never drop it unseen
+                broken.append(f"{kind}: {exc!r}")
+                return
             try:
                 status, content = call(port, method, path, token, body)
             except (OSError, http.client.HTTPException):
@@ -269,6 +278,9 @@ def run_step(port, workload, rate, duration, threads=48):
         thread.join()
     stop.set()
     watcher.join()
+    if broken:
+        raise SystemExit(f"the bench failed to build {len(broken)} request(s), "
+                         f"first: {broken[0]}")
     return latencies, errors, lag["max"]
 
 
@@ -323,19 +335,21 @@ def main():
     from bench import _setup
 
     name = _setup.configure(need_broker=True)
-    lookups = args.start * args.factor ** args.max_steps * args.duration * args.max_steps
-    investigators = max(3, int(lookups * 0.15 / 3 / 50) + 1)  # < 50 lookups each per hour
+    requests = sum(args.start * args.factor ** step * args.duration
+                   for step in range(args.max_steps))  # at most, if no step is over
+    investigators = max(3, int(requests * 0.15 / 3 / 50) + 1)  # < 50 lookups each per hour
+    offers = int(requests * 0.10) + 50  # share requests, and decisions when none is pending
     t0 = time.perf_counter()
-    state = seed(investigators, cases)
-    print(f"database {name}: {3 * cases} cases, {3 * investigators} investigators "
-          f"(seeded in {time.perf_counter() - t0:.0f} s)")
+    state = seed(investigators, cases, us_cases=max(cases, offers + 1))
+    print(f"database {name}: {sum(map(len, state['cases'].values()))} cases, "
+          f"{3 * investigators} investigators (seeded in {time.perf_counter() - t0:.0f} s)")
     from django.db import connections
 
     connections.close_all()
     server = Server(workdir, _free_port())
     try:
         workload = Workload(state, upload_files(server.port, state))
-        rate, best = args.start, None
+        rate, best, knee = args.start, None, False
         for _ in range(args.max_steps):
             latencies, errors, lag = run_step(server.port, workload, rate, args.duration)
             every = [ms for samples in latencies.values() for ms in samples]
@@ -345,6 +359,7 @@ def main():
                   f"p99 {p99:7.1f} ms, errors {dict(errors) or 0}, outbox lag max {lag:.1f} s"
                   f"  {'ok' if ok else 'over'}")
             if not ok:
+                knee = True
                 break
             best = (rate, latencies, lag)
             rate *= args.factor
@@ -354,6 +369,9 @@ def main():
             rate, latencies, lag = best
             print(f"\nhighest rate with p99 < {GOAL_P99_MS} ms and no errors: {rate:.1f} req/s "
                   f"(outbox lag at most {lag:.1f} s)")
+            if not knee:
+                print("every rate tried passed: the limit is above it (raise --max-steps "
+                      "or --start to find it)")
             print(f"{'endpoint':<16}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
             for kind, _ in MIX:
                 samples = latencies.get(kind, [])
