@@ -32,8 +32,9 @@ class ShareScope(models.TextChoices):
     """What a share opens; the permissions behind each are cases.permissions.SCOPES."""
 
     SUMMARY = "summary", _("Case header and summary")
-    FULL = "full", _("Plus subjects, identifiers and notes")
-    FULL_WITH_FILES = "full_with_files", _("Plus evidence file downloads")
+    # Each label stands alone: it is read on its own as "Your access: ..." and in lists.
+    FULL = "full", _("Header, summary, subjects, identifiers and notes")
+    FULL_WITH_FILES = "full_with_files", _("Everything, with evidence file downloads")
 
 
 # Scopes that show subjects: only these can name protected subjects.

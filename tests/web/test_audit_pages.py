@@ -191,6 +191,25 @@ def test_administrators_get_403_and_auditors_land_on_the_log(administrator, audi
     assert 'href="/audit/" aria-current="page"' in html
 
 
+def test_a_row_names_its_case_by_the_ids_random_tail_and_links_its_trail(world, auditors, web):
+    # Case ids are time-ordered (UUIDv7): their first characters are alike for every case of
+    # the same hour, so a row shows the last 12, the full id on hover, and links the trail.
+    html = page(web(auditors["US"]), f"/audit/?case={world.case.pk}")
+    tail = str(world.case.pk)[-12:]
+    assert html.count(f'<a href="/audit/cases/{world.case.pk}/"><abbr title="{world.case.pk}">'
+                      f'…{tail}</abbr></a>') >= 3
+    assert f"{str(world.case.pk)[:8]}…" not in html
+
+
+def test_the_verify_page_agrees_in_spanish(world, auditors, web, settings):
+    settings.BROKER_CONFIGURED = False
+    client = web(auditors["MX"])
+    client.cookies["django_language"] = "es"
+    with translation.override("es"):
+        html = client.post("/audit/verify/").content.decode()
+    assert re.search(r"Primera entrada incorrecta</dt><dd>\s*ninguna\s*</dd>", html), html
+
+
 def test_action_words_are_translated(world, auditors, web):
     client = web(auditors["US"])
     client.cookies["django_language"] = "es"

@@ -156,7 +156,7 @@ def test_a_partners_row_shows_the_scope_and_expiry(
     response = web(mx_investigator).get("/cases/")
     [(case, held)] = response.context["rows"]
     assert case == us_case and held[0] == "full"
-    assert "Plus subjects, identifiers and notes" in response.content.decode()
+    assert "Header, summary, subjects, identifiers and notes" in response.content.decode()
 
 
 def test_an_offer_and_a_second_one_refused_naming_the_first(web, us_investigator, us_case):
