@@ -312,6 +312,16 @@ def can_offer(user, case) -> bool:
         and holds_role_permission(user, "sharing.add_sharerequest")
 
 
+def recipients_awaiting_decision(user, case) -> set[str]:
+    """The partner countries with an undecided request for a case of the member's country
+    (the offer form marks them: a second undecided request is refused, 409). Empty for a
+    member of another country; read with the case page's request list (`share.list`)."""
+    if not can_offer(user, case):
+        return set()
+    return set(ShareRequest.objects.filter(case=case, status__in=UNDECIDED)
+               .values_list("recipient_country_id", flat=True))
+
+
 def case_for_offer(user, case_id):
     """The gate of the offer form: 404 unseen, 403 for those who see it but do not offer."""
     case = get_case_for(user, case_id)

@@ -69,7 +69,9 @@ def case_detail(request, case_id):
     if case.access == "owner":
         shares = share_selectors.share_request_list(user, params={"case": str(case.pk)})
         if share_selectors.can_offer(user, case):
-            offer_form = OfferForm(countries=partner_countries(case))
+            offer_form = OfferForm(
+                countries=partner_countries(case),
+                awaiting=share_selectors.recipients_awaiting_decision(user, case))
     return render(request, "web/case_detail.html", {
         "case": case, "access": case.access, "subjects": subjects, "evidence": evidence,
         "can_download": case.access in ("owner", FULL_WITH_FILES), "can_edit": can_edit,

@@ -162,22 +162,40 @@ class ShareForm(forms.Form):
         })
 
 
+class CountryCheckboxes(forms.CheckboxSelectMultiple):
+    """Checkboxes of which some are shown but cannot be checked (`unavailable` values)."""
+
+    unavailable: frozenset = frozenset()
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if value in self.unavailable:
+            option["attrs"]["disabled"] = True
+        return option
+
+
 class OfferForm(ShareForm):
     """The owner offering a case to one or several partner countries at once (one request
-    each, all or none: sharing.services.share_requests_offer)."""
+    each, all or none: sharing.services.share_requests_offer). A country whose request for
+    the case awaits its decision is shown but cannot be checked; the service refuses it."""
 
     recipient_countries = forms.MultipleChoiceField(
-        label=_("Partner countries"), widget=forms.CheckboxSelectMultiple,
+        label=_("Partner countries"), widget=CountryCheckboxes,
         error_messages={"required": _("Check at least one partner country.")},
         help_text=_("Each country gets its own request, decided and ended on its own; no "
                     "partner learns which other countries were offered the case."),
     )
     field_order = ["recipient_countries", "scope", "justification", "expires_at"]
 
-    def __init__(self, *args, countries=(), **kwargs):
+    def __init__(self, *args, countries=(), awaiting=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["recipient_countries"].choices = [
-            (c.code, f"{c.code}: {country_name(c)}") for c in countries]
+        field = self.fields["recipient_countries"]
+        field.choices = [
+            (c.code, f"{c.code}: {country_name(c)}" if c.code not in awaiting else
+             _("%(code)s: %(name)s (its request awaits a decision)") % {
+                 "code": c.code, "name": country_name(c)})
+            for c in countries]
+        field.widget.unavailable = frozenset(awaiting)
         self.fields["justification"].help_text = _(
             "Every country checked reads it: do not name the others.")
 

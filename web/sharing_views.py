@@ -101,7 +101,8 @@ def case_offer(request, case_id):
     """POST from the case page: the owner offers the case to the partner countries checked,
     one request each, all or none (`share_requests_offer`); nothing is created on an error."""
     case = selectors.case_for_offer(request.user, case_id)
-    form = OfferForm(request.POST or None, countries=partner_countries(case))
+    form = OfferForm(request.POST or None, countries=partner_countries(case),
+                     awaiting=selectors.recipients_awaiting_decision(request.user, case))
     problem, status = "", 400
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

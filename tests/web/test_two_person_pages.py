@@ -130,6 +130,21 @@ def test_the_offer_form_opens_one_request_per_checked_country(
             for r in rows] == [("GT", "pending", "offer", 2), ("MX", "pending", "offer", 2)]
 
 
+def test_a_country_whose_request_awaits_a_decision_is_shown_but_cannot_be_checked(
+    web, us_investigator, us_liaison, us_liaison2, h2_case
+):
+    [mx] = offer(h2_case, us_investigator, "MX")
+    sharing.share_request_approve(share_request=mx, liaison=us_liaison)  # 1 of 2: undecided
+    form = web(us_investigator).get(f"/cases/{h2_case.pk}/").content.decode()
+    form = form.split('id="offer-title"', 1)[1]
+    assert 'name="recipient_countries" value="MX" id="id_recipient_countries_1" disabled' in form
+    assert "MX: Mexico (its request awaits a decision)" in form
+    assert 'name="recipient_countries" value="GT" id="id_recipient_countries_0">' in form
+    sharing.share_request_approve(share_request=mx, liaison=us_liaison2)
+    form = web(us_investigator).get(f"/cases/{h2_case.pk}/").content.decode()
+    assert 'value="MX" id="id_recipient_countries_1">' in form  # decided: may be offered again
+
+
 @pytest.mark.parametrize("body, field", [
     ({"recipient_countries": []}, "recipient_countries"),
     ({"recipient_countries": ["MX", "ZZ"]}, "recipient_countries"),
