@@ -238,6 +238,12 @@ class ShareRequest(models.Model):
         return ""
 
 
+def undecided_requests(case) -> models.QuerySet:
+    """A case's requests still awaiting a decision: at most one per recipient country
+    (`steps.refuse_second_undecided`; the offer form marks those countries)."""
+    return ShareRequest.objects.filter(case=case, status__in=UNDECIDED)
+
+
 class ShareApproval(models.Model):
     """One liaison's approval of a request (who, when, why); a liaison approves once."""
 

@@ -13,9 +13,16 @@ from django.utils.translation import gettext_lazy as _
 
 import audit
 from sharing import centre, notifications
-from sharing.models import UNDECIDED, ShareRequest
+from sharing.models import ShareRequest
 from sharing.policy import approvals_required
-from sharing.steps import ShareStateConflict, invalid, lock, notify_on_commit, record_refusal
+from sharing.steps import (
+    ShareStateConflict,
+    invalid,
+    lock,
+    notify_on_commit,
+    record_refusal,
+    refuse_second_undecided,
+)
 
 
 def share_request_renew(*, requester, grant, justification, expires_at) -> ShareRequest:
@@ -55,17 +62,7 @@ def _renew(*, requester, grant, justification, expires_at) -> ShareRequest:
                 "date": f"{grant.expires_at:%Y-%m-%d %H:%M} UTC"}
         if problem:
             raise invalid("expires_at", problem)
-        open_one = ShareRequest.objects.filter(
-            case=case, recipient_country=grant.recipient_country_id, status__in=UNDECIDED
-        ).first()
-        if open_one is not None:
-            raise ShareStateConflict(
-                _("a request for this case to %(country)s is already pending (request "
-                  "%(id)s, opened %(date)s); wait for its decision") % {
-                    "country": grant.recipient_country_id, "id": open_one.pk,
-                    "date": f"{open_one.created_at:%Y-%m-%d}"},
-                open_one.status,
-            )
+        refuse_second_undecided(case, grant.recipient_country_id)
         renewal = ShareRequest.objects.create(
             case=case, recipient_country_id=grant.recipient_country_id, scope=grant.scope,
             justification=justification, origin=grant.origin, requested_by=requester,

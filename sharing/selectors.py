@@ -33,6 +33,7 @@ from sharing.models import (
     ShareRequest,
     ShareScope,
     ShareStatus,
+    undecided_requests,
 )
 
 # The fields that say which case a request is about (as the API and the pages name them):
@@ -318,8 +319,7 @@ def recipients_awaiting_decision(user, case) -> set[str]:
     member of another country; read with the case page's request list (`share.list`)."""
     if not can_offer(user, case):
         return set()
-    return set(ShareRequest.objects.filter(case=case, status__in=UNDECIDED)
-               .values_list("recipient_country_id", flat=True))
+    return set(undecided_requests(case).values_list("recipient_country_id", flat=True))
 
 
 def case_for_offer(user, case_id):

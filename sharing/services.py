@@ -26,7 +26,6 @@ from core.roles import holds_role_permission
 from sharing import centre, notifications
 from sharing.models import (
     SUBJECT_SCOPES,
-    UNDECIDED,
     ShareApproval,
     ShareOrigin,
     ShareRequest,
@@ -39,6 +38,7 @@ from sharing.steps import invalid as _invalid
 from sharing.steps import lock as _lock
 from sharing.steps import notify_on_commit as _notify_on_commit
 from sharing.steps import record_refusal as _record_refusal
+from sharing.steps import refuse_second_undecided as _refuse_second_undecided
 from sharing.steps import sync_grants as _sync_grants
 
 log = logging.getLogger(__name__)
@@ -203,17 +203,7 @@ def _open(*, requester, case, recipient_country, scope, justification, expires_a
     with transaction.atomic():
         # Under the case's lock, so two requests racing for the same recipient queue here.
         case = Case.objects.select_for_update(no_key=True).get(pk=case.pk)
-        open_one = ShareRequest.objects.filter(
-            case=case, recipient_country=recipient_country, status__in=UNDECIDED
-        ).first()
-        if open_one is not None:
-            raise ShareStateConflict(
-                _("a request for this case to %(country)s is already pending (request "
-                  "%(id)s, opened %(date)s); wait for its decision") % {
-                    "country": recipient_country.pk, "id": open_one.pk,
-                    "date": f"{open_one.created_at:%Y-%m-%d}"},
-                open_one.status,
-            )
+        _refuse_second_undecided(case, recipient_country.pk)
         share_request = ShareRequest.objects.create(
             case=case,
             recipient_country=recipient_country,

@@ -6,6 +6,7 @@ Lock order, everywhere: the case row (FOR NO KEY UPDATE), then the request row.
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 import audit
 from audit.actions import Outcome
@@ -13,7 +14,7 @@ from cases import permissions
 from cases.models import Case
 from core.errors import Conflict
 from sharing import notifications, selectors
-from sharing.models import ShareRequest
+from sharing.models import ShareRequest, undecided_requests
 
 
 class ShareStateConflict(Conflict):
@@ -21,6 +22,20 @@ class ShareStateConflict(Conflict):
 
     def __init__(self, message, status: str):
         super().__init__(message, status=status)
+
+
+def refuse_second_undecided(case, recipient_country_id: str) -> None:
+    """One undecided request per case and recipient: a second one is a conflict (409) naming
+    the request that waits. Called under the case's lock, so two openings queue here."""
+    open_one = undecided_requests(case).filter(recipient_country=recipient_country_id).first()
+    if open_one is not None:
+        raise ShareStateConflict(
+            _("a request for this case to %(country)s is already pending (request "
+              "%(id)s, opened %(date)s); wait for its decision") % {
+                "country": recipient_country_id, "id": open_one.pk,
+                "date": f"{open_one.created_at:%Y-%m-%d}"},
+            open_one.status,
+        )
 
 
 def invalid(field: str, message) -> ValidationError:
