@@ -40,12 +40,12 @@ def _forget_cache():
     drain's marks): the new database's members reuse the old ones' ids, so a rerun within
     the hour would inherit their lookup counts. Only this service's keys (its cache prefix)."""
     from django.conf import settings
-    from django.core.cache import cache
 
-    prefix = settings.CACHES["default"].get("KEY_PREFIX")
-    if not prefix:
+    from core.redis import kept_client
+
+    prefix, client = settings.CACHES["default"].get("KEY_PREFIX"), kept_client()
+    if not prefix or client is None:
         return
-    client = cache._cache.get_client(write=True)  # Django's RedisCache: a redis-py client
     for key in client.scan_iter(match=f"{prefix}:*", count=1000):
         client.delete(key)
 

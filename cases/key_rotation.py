@@ -202,29 +202,34 @@ def rotation_run(
     key_id, kek = keyring.get_keyring().primary_kek(country)
     report = RotationReport(country=country, key_id=key_id)
     for kind in encrypted_file_kinds():
-        failed: set = set()
-        for _ in range(max_passes):
-            todo = list(
-                files_not_under(kind, country, key_id).exclude(pk__in=failed)
-                .values_list("pk", flat=True)
-            )
-            if not todo:
-                break
-            for done, pk in enumerate(todo, start=1):
-                try:
-                    if file_rewrap(kind, file_id=pk, key_id=key_id, kek=kek):
-                        report.rewrapped += 1
-                except (AttachmentIntegrityError, KeyringError, FileNotFoundError) as exc:
-                    failed.add(pk)
-                    report.failed.append(f"{pk}: {exc}")
-                    kind.record_failure(kind.model.objects.get(pk=pk), exc)
-                if progress:
-                    progress(done, len(todo))
-        report.remaining += files_not_under(kind, country, key_id).count()
+        _rotate_kind(kind, report, kek, progress, max_passes)
     audit.record("key.rotate", None, target=("key", key_id), country=country,
                  new_key_id=key_id, step="re-wrapped data keys", rewrapped=report.rewrapped,
                  failed=len(report.failed), remaining=report.remaining)
     return report
+
+
+def _rotate_kind(kind: EncryptedFiles, report: RotationReport, kek: bytes, progress,
+                 max_passes: int) -> None:
+    """Re-wrap one kind's files of report.country not under report.key_id; counts go to
+    the report. A file that fails its checks is reported, audited and left alone."""
+    failed: set = set()
+    for _ in range(max_passes):
+        todo = list(files_not_under(kind, report.country, report.key_id)
+                    .exclude(pk__in=failed).values_list("pk", flat=True))
+        if not todo:
+            break
+        for done, pk in enumerate(todo, start=1):
+            try:
+                if file_rewrap(kind, file_id=pk, key_id=report.key_id, kek=kek):
+                    report.rewrapped += 1
+            except (AttachmentIntegrityError, KeyringError, FileNotFoundError) as exc:
+                failed.add(pk)
+                report.failed.append(f"{pk}: {exc}")
+                kind.record_failure(kind.model.objects.get(pk=pk), exc)
+            if progress:
+                progress(done, len(todo))
+    report.remaining += files_not_under(kind, report.country, report.key_id).count()
 
 
 def files_under(key_id: str) -> dict[str, int]:

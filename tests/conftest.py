@@ -167,6 +167,18 @@ def administrator(make_member):
 
 
 @pytest.fixture
+def wg_keyring(tmp_path, settings):
+    """A fresh keyring file for this test (rotation rewrites it), loaded in this process."""
+    from core import keyring
+
+    path = tmp_path / "keyring.json"
+    keyring.write(path, keyring.generate())
+    settings.WG_KEYRING = str(path)
+    keyring.reload()
+    yield path
+
+
+@pytest.fixture
 def api():
     """api(user) -> an APIClient authenticated as that member (api(None): anonymous)."""
 

@@ -14,7 +14,6 @@ from django.db import transaction
 
 from cases import permissions, services
 from cases.models import SubjectRole
-from core import keyring
 from workinggroup import members
 from workinggroup.models import Country, User
 
@@ -157,16 +156,6 @@ def module_world(django_db_setup, django_db_blocker, persona_password_hash):
 UPLOADS = "/api/v1/cases/{}/attachments/"
 CONTENT = "/api/v1/attachments/{}/content/"
 SEG = 64 * 1024
-
-
-@pytest.fixture
-def wg_keyring(tmp_path, settings):
-    """A fresh keyring file for this test (rotation rewrites it), loaded in this process."""
-    path = tmp_path / "keyring.json"
-    keyring.write(path, keyring.generate())
-    settings.WG_KEYRING = str(path)
-    keyring.reload()
-    yield path
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Key rotation: rotate_keys re-wraps data keys without touching bodies, resumes, runs under
 load; retire_key removes a key only when nothing needs it; keyring_check reports."""
 
-import hashlib
 import io
 import json
 import random
@@ -9,44 +8,19 @@ import threading
 import time
 
 import pytest
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.db import connection
 from rest_framework.test import APIClient
 
 from cases import attachments, key_rotation
-from cases.crypto import HEADER_SIZE
 from cases.models import Attachment
 from core import keyring
 from tests.cases.conftest import CONTENT, UPLOADS, multipart, pdf_bytes
+from tests.keys import body_sha256, key_line, primary, run
 
 pytestmark = pytest.mark.usefixtures("wg_keyring")
-
-
-def body_sha256(attachment):
-    """SHA-256 of the stored object's body (everything after the 89-byte header)."""
-    digest = hashlib.sha256()
-    with default_storage.open(attachment.storage_name, "rb") as fh:
-        fh.seek(HEADER_SIZE)
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def primary(country):
-    return keyring.read(keyring_path()).get("countries")[country]["primary"]
-
-
-def keyring_path():
-    from django.conf import settings
-
-    return settings.WG_KEYRING
-
-
-def run(*args):
-    out, err = io.StringIO(), io.StringIO()
-    call_command(*args, stdout=out, stderr=err)
-    return out.getvalue(), err.getvalue()
 
 
 @pytest.fixture
@@ -222,10 +196,10 @@ def test_a_download_that_read_the_row_before_the_rotation_follows_it(
 
 def test_another_process_rotating_is_noticed_without_a_restart(make_case, us_investigator,
                                                                upload):
-    data = keyring.read(keyring_path())
+    data = keyring.read(settings.WG_KEYRING)
     new_key = keyring.add_key(data, "countries", "US")
     time.sleep(0.01)  # a distinct mtime
-    keyring.write(keyring_path(), data, overwrite=True)  # as rotate_keys elsewhere would
+    keyring.write(settings.WG_KEYRING, data, overwrite=True)  # as rotate_keys elsewhere would
     response = upload(us_investigator, make_case("US"), pdf_bytes(100))
     assert Attachment.objects.get(pk=response.json()["id"]).key_id == new_key
 
@@ -243,7 +217,7 @@ def test_retire_refuses_the_primary_unknown_and_used_keys(files):
     run("rotate_keys", "--country", "US", "--no-rewrap")
     with pytest.raises(CommandError, match="still wraps 1 attachment"):
         run("retire_key", old_key)
-    assert old_key in keyring.read(keyring_path())["countries"]["US"]["keys"]
+    assert old_key in keyring.read(settings.WG_KEYRING)["countries"]["US"]["keys"]
 
 
 def test_retire_removes_an_unused_key_and_is_audited(files, us_investigator, download,
@@ -253,16 +227,10 @@ def test_retire_removes_an_unused_key_and_is_audited(files, us_investigator, dow
     run("rotate_keys", "--country", "US")
     out, _ = run("retire_key", old_key)
     assert f"US: retired key {old_key}" in out
-    assert old_key not in keyring.read(keyring_path())["countries"]["US"]["keys"]
+    assert old_key not in keyring.read(settings.WG_KEYRING)["countries"]["US"]["keys"]
     downloads_ok(us, us_investigator, download)
     (retired,) = audit_log(action="key.retire")
     assert retired.details == {"country": "US", "key_id": old_key}
-
-
-def key_line(out, key_id):
-    """keyring_check's line for one key, its spacing collapsed."""
-    (line,) = [line for line in out.splitlines() if key_id in line]
-    return " ".join(line.split())
 
 
 def test_keyring_check_lists_keys_with_their_use_and_no_key_bytes(files):
@@ -276,7 +244,7 @@ def test_keyring_check_lists_keys_with_their_use_and_no_key_bytes(files):
     assert key_line(out, primary("US")) == (
         f"{primary('US')} 0 attachment(s) 0 gap evidence file(s) primary"
     )
-    raw = json.loads(open(keyring_path()).read())
+    raw = json.loads(open(settings.WG_KEYRING).read())
     for section in raw["countries"].values():
         for key in section["keys"].values():
             assert key not in out
@@ -288,9 +256,9 @@ def test_keyring_check_lists_keys_with_their_use_and_no_key_bytes(files):
 
 def test_keyring_check_fails_when_a_file_needs_a_missing_key(files):
     files("US", 1)
-    data = keyring.read(keyring_path())
+    data = keyring.read(settings.WG_KEYRING)
     data["countries"]["US"]["keys"].clear()
-    keyring.write(keyring_path(), data, overwrite=True)
+    keyring.write(settings.WG_KEYRING, data, overwrite=True)
     with pytest.raises(CommandError) as failed:
         run("keyring_check")
     assert failed.value.returncode == 1

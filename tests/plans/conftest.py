@@ -6,6 +6,15 @@ import pytest
 
 from plans import services
 
+# A security gap as its API takes it (tests/plans/test_gaps_api.py and the rotation tests).
+GAP = {
+    "border_segment": "MX-GT",
+    "location": "Ciudad Hidalgo river crossing",
+    "kind": "unmonitored_crossing",
+    "severity": "high",
+    "description": "Rafts cross at night, unwatched between 01:00 and 04:00",
+}
+
 
 @pytest.fixture
 def draft_plan(us_liaison):

@@ -5,16 +5,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from plans.models import GapEvidence
+from tests.plans.conftest import GAP
 
 pytestmark = pytest.mark.django_db
 
-GAP = {
-    "border_segment": "MX-GT",
-    "location": "Ciudad Hidalgo river crossing",
-    "kind": "unmonitored_crossing",
-    "severity": "high",
-    "description": "Rafts cross at night, unwatched between 01:00 and 04:00",
-}
 
 
 def _record(api, user, **changes):
@@ -103,15 +97,11 @@ def test_evidence_is_encrypted_and_follows_the_gap(
     assert [e["filename"] for e in listed["results"]] == ["log.pdf"]
 
 
-def test_a_key_still_wrapping_gap_evidence_is_not_retired(api, mx_investigator, tmp_path,
-                                                          settings):
+def test_a_key_still_wrapping_gap_evidence_is_not_retired(api, mx_investigator, wg_keyring):
     from cases.key_rotation import RetireRefused, key_add, key_retire
     from core import keyring
 
-    path = tmp_path / "keyring.json"
-    keyring.write(path, keyring.generate())
-    settings.WG_KEYRING = str(path)
-    keyring.reload()
+    path = wg_keyring
     gap = _record(api, mx_investigator)
     upload = api(mx_investigator).post(
         f"/api/v1/gaps/{gap['id']}/evidence/",
