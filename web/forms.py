@@ -190,14 +190,17 @@ class OfferForm(ShareForm):
     def __init__(self, *args, countries=(), awaiting=(), **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["recipient_countries"]
-        field.choices = [
-            (c.code, f"{c.code}: {country_name(c)}" if c.code not in awaiting else
-             _("%(code)s: %(name)s (its request awaits a decision)") % {
-                 "code": c.code, "name": country_name(c)})
-            for c in countries]
+        field.choices = [(c.code, self._country_label(c, awaiting)) for c in countries]
         field.widget.unavailable = frozenset(awaiting)
         self.fields["justification"].help_text = _(
             "Every country checked reads it: do not name the others.")
+
+    @staticmethod
+    def _country_label(country, awaiting) -> str:
+        label = f"{country.code}: {country_name(country)}"
+        if country.code in awaiting:
+            return _("%(country)s (its request awaits a decision)") % {"country": label}
+        return label
 
 
 class RenewForm(forms.Form):

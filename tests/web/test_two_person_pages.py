@@ -280,6 +280,7 @@ def test_the_two_person_pages_in_spanish(web, us_investigator, us_liaison, mx_in
     offer_page.post("/i18n/setlang/", {"language": "es", "next": "/"})
     form = offer_page.get(f"/cases/{h2_case.pk}/").content.decode()
     assert "Ofrecer a países socios" in form and "Países socios" in form
+    assert "MX: México (su solicitud espera una decisión)" in form  # awaiting the second
 
 
 def test_the_request_page_says_why_the_requester_cannot_approve_and_the_service_refuses(
